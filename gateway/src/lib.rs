@@ -1,0 +1,1 @@
+//! HTTP gateway and RPC for WANDA (filled in by the HTTP issue).

@@ -1,0 +1,19 @@
+//! WANDA's embedded IPFS node.
+//!
+//! Knows nothing of HTTP or hardware. See `docs/ARCHITECTURE.md` for the module map.
+
+pub mod blocks;
+pub mod car;
+pub mod dag;
+pub mod dag_walk;
+mod error;
+pub mod gc;
+pub mod ipld;
+pub mod ipns;
+pub mod pinning;
+pub mod repo;
+pub mod store;
+pub mod unixfs;
+pub mod verify;
+
+pub use error::{Error, Result, parse_cid};

@@ -1,0 +1,369 @@
+//! The repo's TOML config and `wanda config KEY [VALUE]` (dotted keys, like `ipfs config`).
+//!
+//! The node owns the sections below; the app may add its own sections. A key is known iff it
+//! exists in the defaults document the caller passes (node defaults merged with the app's), so a
+//! typo is refused instead of silently written.
+
+use super::profile::Profile;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+/// Node identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Peer id of the node key (`keystore/self.key`).
+    pub peer_id: String,
+}
+
+/// Listener addresses (multiaddrs; port 0 = pick one, the daemon writes the real one to a file).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AddressesConfig {
+    /// Kubo-compatible RPC API.
+    pub api: String,
+    /// Gateway, web UI and app API.
+    pub gateway: String,
+    /// libp2p listeners.
+    pub swarm: Vec<String>,
+}
+
+/// Network behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// `local`, `lan` or `public`.
+    pub profile: Profile,
+    /// Peers dialled at start to join the DHT.
+    pub bootstrap: Vec<String>,
+    /// Peers kept connected (reconnected when dropped).
+    pub peering: Vec<String>,
+    /// mDNS discovery on the local network.
+    pub mdns: bool,
+    /// AutoNAT, relay client and hole punching.
+    pub nat_traversal: bool,
+    /// Kademlia protocol name (`/ipfs/lan/kad/1.0.0` to talk to Kubo's LAN DHT).
+    pub kad_protocol: String,
+    /// Kademlia mode: `client`, `server` or `auto`.
+    pub dht_mode: String,
+    /// Maximum simultaneous connections.
+    pub max_connections: u32,
+}
+
+/// Storage policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Upper bound of the datastore, e.g. `"10GB"` (Kubo's `StorageMax`).
+    pub max_storage: String,
+    /// Percentage of `max_storage` at which GC of unpinned blocks starts.
+    pub gc_watermark: u8,
+}
+
+/// Pub/sub settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PubsubConfig {
+    /// Gossipsub topic for capture announcements.
+    pub topic: String,
+}
+
+/// The node's part of the config file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// Node identity.
+    pub identity: IdentityConfig,
+    /// Listeners.
+    pub addresses: AddressesConfig,
+    /// Network behaviour.
+    pub network: NetworkConfig,
+    /// Storage policy.
+    pub storage: StorageConfig,
+    /// Pub/sub.
+    pub pubsub: PubsubConfig,
+}
+
+impl NodeConfig {
+    /// The config `wanda init --profile P` writes.
+    pub fn for_profile(profile: Profile, peer_id: String) -> Self {
+        let d = profile.defaults();
+        NodeConfig {
+            identity: IdentityConfig { peer_id },
+            addresses: AddressesConfig {
+                api: d.api,
+                gateway: d.gateway,
+                swarm: d.swarm,
+            },
+            network: NetworkConfig {
+                profile,
+                bootstrap: d.bootstrap,
+                peering: vec![],
+                mdns: d.mdns,
+                nat_traversal: d.nat_traversal,
+                kad_protocol: "/ipfs/kad/1.0.0".into(),
+                dht_mode: d.dht_mode.into(),
+                max_connections: 128,
+            },
+            storage: StorageConfig {
+                max_storage: "10GB".into(),
+                gc_watermark: 90,
+            },
+            pubsub: PubsubConfig {
+                topic: "/wanda-telescope".into(),
+            },
+        }
+    }
+
+    /// Semantic checks serde cannot express. Errors name the key.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |key: &str, reason: String| Error::BadConfigValue {
+            key: key.into(),
+            reason,
+        };
+        check_multiaddr("addresses.api", &self.addresses.api)?;
+        check_multiaddr("addresses.gateway", &self.addresses.gateway)?;
+        for a in &self.addresses.swarm {
+            check_multiaddr("addresses.swarm", a)?;
+        }
+        for a in &self.network.bootstrap {
+            check_multiaddr("network.bootstrap", a)?;
+        }
+        for a in &self.network.peering {
+            check_multiaddr("network.peering", a)?;
+        }
+        if !self.network.kad_protocol.starts_with('/') {
+            return Err(bad(
+                "network.kad_protocol",
+                "a protocol name starts with `/`".into(),
+            ));
+        }
+        if !["client", "server", "auto"].contains(&self.network.dht_mode.as_str()) {
+            return Err(bad(
+                "network.dht_mode",
+                format!("`{}` is not client, server or auto", self.network.dht_mode),
+            ));
+        }
+        parse_size(&self.storage.max_storage)
+            .map_err(|reason| bad("storage.max_storage", reason))?;
+        if self.storage.gc_watermark == 0 || self.storage.gc_watermark > 100 {
+            return Err(bad(
+                "storage.gc_watermark",
+                "a percentage between 1 and 100".into(),
+            ));
+        }
+        if self.pubsub.topic.is_empty() {
+            return Err(bad("pubsub.topic", "must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    /// `storage.max_storage` in bytes.
+    pub fn max_storage_bytes(&self) -> u64 {
+        parse_size(&self.storage.max_storage).unwrap_or(10_000_000_000)
+    }
+}
+
+fn check_multiaddr(key: &str, value: &str) -> Result<()> {
+    value
+        .parse::<multiaddr::Multiaddr>()
+        .map(|_| ())
+        .map_err(|e| Error::BadConfigValue {
+            key: key.into(),
+            reason: format!("`{value}` is not a multiaddr: {e}"),
+        })
+}
+
+/// Parses sizes like `10GB`, `512MiB`, `1000` (bytes).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 10GB or 512MiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0f64.powi(4),
+        other => return Err(format!("unknown size unit `{other}` in `{s}`")),
+    };
+    Ok((num * mult) as u64)
+}
+
+/// Looks up a dotted key in a TOML document.
+pub fn get_key<'a>(doc: &'a Table, key: &str) -> Option<&'a Value> {
+    let mut parts = key.split('.');
+    let mut cur = doc.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_table()?.get(p)?;
+    }
+    Some(cur)
+}
+
+/// Parses a user-supplied value: TOML syntax (`90`, `true`, `["a"]`) or JSON with `json`, else
+/// taken as a plain string.
+pub fn parse_value(raw: &str, json: bool) -> Result<Value> {
+    if json {
+        let v: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| Error::InvalidInput(format!("`{raw}` is not valid JSON: {e}")))?;
+        return Value::try_from(v)
+            .map_err(|e| Error::InvalidInput(format!("`{raw}` cannot be stored in TOML: {e}")));
+    }
+    let wrapped = format!("v = {raw}");
+    match wrapped.parse::<Table>() {
+        Ok(mut t) => Ok(t.remove("v").unwrap_or(Value::String(raw.into()))),
+        Err(_) => Ok(Value::String(raw.into())),
+    }
+}
+
+/// Sets a dotted key in `doc`. The key must exist in `defaults` and the new value must have the
+/// same TOML type as the default (integers are accepted where floats are expected).
+pub fn set_key(doc: &mut Table, defaults: &Table, key: &str, value: Value) -> Result<()> {
+    let default = get_key(defaults, key).ok_or_else(|| Error::UnknownConfigKey(key.into()))?;
+    if default.is_table() {
+        return Err(Error::BadConfigValue {
+            key: key.into(),
+            reason: "this is a section; set one of its keys".into(),
+        });
+    }
+    let value = match (default, value) {
+        (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
+        (Value::String(_), Value::Integer(i)) => Value::String(i.to_string()),
+        (Value::String(_), Value::Float(f)) => Value::String(f.to_string()),
+        (Value::String(_), Value::Boolean(b)) => Value::String(b.to_string()),
+        (Value::Array(_), Value::String(s)) => Value::Array(vec![Value::String(s)]),
+        (_, v) => v,
+    };
+    if default.type_str() != value.type_str() {
+        return Err(Error::BadConfigValue {
+            key: key.into(),
+            reason: format!(
+                "expected a {}, got a {}",
+                default.type_str(),
+                value.type_str()
+            ),
+        });
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut cur = doc;
+    for p in &parts[..parts.len() - 1] {
+        cur = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Table(Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| Error::BadConfigValue {
+                key: key.into(),
+                reason: format!("`{p}` is not a section"),
+            })?;
+    }
+    cur.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Table {
+        Table::try_from(NodeConfig::for_profile(Profile::Local, "x".into())).unwrap()
+    }
+
+    #[test]
+    fn set_and_get_dotted_keys() {
+        let d = defaults();
+        let mut doc = d.clone();
+        set_key(
+            &mut doc,
+            &d,
+            "storage.gc_watermark",
+            parse_value("80", false).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            get_key(&doc, "storage.gc_watermark").unwrap().as_integer(),
+            Some(80)
+        );
+        set_key(
+            &mut doc,
+            &d,
+            "addresses.api",
+            parse_value("/ip4/127.0.0.1/tcp/0", false).unwrap(),
+        )
+        .unwrap();
+        let cfg: NodeConfig = doc.clone().try_into().unwrap();
+        assert_eq!(cfg.addresses.api, "/ip4/127.0.0.1/tcp/0");
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_refused_naming_the_key() {
+        let d = defaults();
+        let mut doc = d.clone();
+        let e = set_key(&mut doc, &d, "storage.max_storag", Value::from("1GB")).unwrap_err();
+        assert!(e.to_string().contains("storage.max_storag"), "{e}");
+        let e = set_key(&mut doc, &d, "storage.gc_watermark", Value::from(true)).unwrap_err();
+        assert!(e.to_string().contains("storage.gc_watermark"), "{e}");
+        let e = set_key(&mut doc, &d, "network", Value::from(1)).unwrap_err();
+        assert!(e.to_string().contains("network"), "{e}");
+    }
+
+    #[test]
+    fn semantic_validation_names_the_key() {
+        let mut cfg = NodeConfig::for_profile(Profile::Local, "x".into());
+        cfg.addresses.gateway = "127.0.0.1:8080".into();
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("addresses.gateway")
+        );
+        let mut cfg = NodeConfig::for_profile(Profile::Local, "x".into());
+        cfg.storage.max_storage = "ten gigs".into();
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("storage.max_storage")
+        );
+        let mut cfg = NodeConfig::for_profile(Profile::Local, "x".into());
+        cfg.storage.gc_watermark = 101;
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("storage.gc_watermark")
+        );
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("10GB").unwrap(), 10_000_000_000);
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("12XB").is_err());
+    }
+
+    #[test]
+    fn local_profile_listens_on_loopback_only() {
+        let cfg = NodeConfig::for_profile(Profile::Local, "x".into());
+        assert!(cfg.network.bootstrap.is_empty());
+        assert!(!cfg.network.mdns);
+        for a in cfg
+            .addresses
+            .swarm
+            .iter()
+            .chain([&cfg.addresses.api, &cfg.addresses.gateway])
+        {
+            assert!(a.starts_with("/ip4/127.0.0.1/"), "{a}");
+        }
+    }
+}

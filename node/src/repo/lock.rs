@@ -1,0 +1,83 @@
+//! The repo lock: one process at a time writes a repo.
+//!
+//! `$REPO/repo.lock` is locked with an OS file lock (released by the kernel when the process
+//! dies, even on kill -9) and holds the holder's pid so the refusal can name it.
+
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Holds the repo lock until dropped.
+#[derive(Debug)]
+pub struct RepoLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl RepoLock {
+    /// Takes the lock of the repo at `repo_dir`, or fails with [`Error::Locked`] naming the pid.
+    pub fn acquire(repo_dir: &Path) -> Result<Self> {
+        let path = repo_dir.join("repo.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(Error::Locked {
+                    path: repo_dir.to_path_buf(),
+                    pid: text.trim().parse().unwrap_or(0),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        file.set_len(0).map_err(|e| Error::io(&path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(&path, e))?;
+        write!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+        file.flush().map_err(|e| Error::io(&path, e))?;
+        Ok(RepoLock { _file: file, path })
+    }
+
+    /// Path of the lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = RepoLock::acquire(dir.path()).unwrap();
+        // flock locks are per open file description: a second open in-process conflicts too.
+        let err = RepoLock::acquire(dir.path()).unwrap_err();
+        match err {
+            Error::Locked { pid, .. } => assert_eq!(pid, std::process::id()),
+            other => panic!("unexpected {other}"),
+        }
+        assert!(err_message_names_pid(dir.path()));
+    }
+
+    fn err_message_names_pid(dir: &Path) -> bool {
+        let msg = RepoLock::acquire(dir).unwrap_err().to_string();
+        msg.contains(&format!("locked by pid {}", std::process::id()))
+    }
+
+    #[test]
+    fn lock_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(RepoLock::acquire(dir.path()).unwrap());
+        RepoLock::acquire(dir.path()).unwrap();
+    }
+}

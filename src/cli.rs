@@ -1,0 +1,236 @@
+//! Command-line definitions (clap). Names and flags follow Kubo's `ipfs` where they overlap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// WANDA: a telescope that is its own IPFS node.
+#[derive(Parser, Debug)]
+#[command(name = "wanda", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Repo directory.
+    #[arg(long, global = true, env = "WANDA_REPO", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// More logging (-v info, -vv debug); WANDA_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a repo (config, identity key, datastore).
+    Init {
+        /// Network profile: local (loopback only), lan or public.
+        #[arg(long, default_value = "local")]
+        profile: String,
+    },
+    /// Read or write config keys (`wanda config show`, `wanda config KEY [VALUE]`).
+    Config {
+        /// Dotted key (e.g. addresses.api), or `show`.
+        key: String,
+        /// New value (TOML syntax: 80, true, ["a","b"]; anything else is a string).
+        value: Option<String>,
+        /// Parse VALUE as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add files or directories (like `ipfs add`).
+    Add(AddArgs),
+    /// Print a file's content.
+    Cat {
+        /// CID[/path].
+        path: String,
+        /// Byte offset to start at.
+        #[arg(short, long, default_value_t = 0)]
+        offset: u64,
+        /// Maximum bytes to print.
+        #[arg(short, long)]
+        length: Option<u64>,
+    },
+    /// Write a file or directory to the filesystem.
+    Get {
+        /// CID[/path].
+        path: String,
+        /// Output path (default: the CID or last path segment in the current directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// List a directory.
+    Ls {
+        /// CID[/path].
+        path: String,
+    },
+    /// Raw blocks.
+    #[command(subcommand)]
+    Block(BlockCommand),
+    /// List links below a CID.
+    Refs {
+        /// CID[/path].
+        path: String,
+        /// Recurse through the whole DAG.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Print each CID once.
+        #[arg(short, long)]
+        unique: bool,
+    },
+    /// DAG import/export as CAR.
+    #[command(subcommand)]
+    Dag(DagCommand),
+    /// Pins.
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// Repo maintenance.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+}
+
+/// `wanda add` flags (Kubo's names).
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Files or directories (none or `-`: stdin).
+    pub paths: Vec<PathBuf>,
+    /// Add directory paths recursively.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Wrap files with a directory object.
+    #[arg(short = 'w', long = "wrap-with-directory")]
+    pub wrap: bool,
+    /// Print only the final hash.
+    #[arg(short = 'Q', long)]
+    pub quieter: bool,
+    /// Print only hashes.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Only chunk and hash; write nothing to disk.
+    #[arg(short = 'n', long)]
+    pub only_hash: bool,
+    /// Pin the result (default true; `--pin=false` to skip).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub pin: bool,
+    /// CID version (0 or 1; 1 implies --raw-leaves).
+    #[arg(long, default_value_t = 0)]
+    pub cid_version: u8,
+    /// Use raw blocks for leaves.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub raw_leaves: Option<bool>,
+    /// Chunking algorithm, size-N.
+    #[arg(short = 's', long, default_value = "size-262144")]
+    pub chunker: String,
+    /// Use the trickle DAG layout.
+    #[arg(short = 't', long)]
+    pub trickle: bool,
+    /// Include hidden files (recursive add).
+    #[arg(short = 'H', long)]
+    pub hidden: bool,
+    /// Progress bar (default: on when stderr is a terminal).
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub progress: bool,
+}
+
+/// `wanda block …`.
+#[derive(Subcommand, Debug)]
+pub enum BlockCommand {
+    /// Print a block's raw bytes.
+    Get {
+        /// CID.
+        cid: String,
+    },
+    /// Store a block from a file (or stdin) and print its CID.
+    Put {
+        /// File (default stdin).
+        file: Option<PathBuf>,
+        /// Multicodec of the CID (raw, dag-pb, dag-cbor, dag-json).
+        #[arg(long, default_value = "raw")]
+        cid_codec: String,
+        /// Pin the block.
+        #[arg(long)]
+        pin: bool,
+    },
+    /// Print a block's size.
+    Stat {
+        /// CID.
+        cid: String,
+    },
+    /// Remove blocks.
+    Rm {
+        /// CIDs.
+        #[arg(required = true)]
+        cids: Vec<String>,
+        /// Ignore blocks that are absent.
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+/// `wanda dag …`.
+#[derive(Subcommand, Debug)]
+pub enum DagCommand {
+    /// Write a CAR v1 of the DAG to stdout.
+    Export {
+        /// Root CID.
+        cid: String,
+    },
+    /// Import CAR files (verifying every block) and pin their roots.
+    Import {
+        /// CAR files (`-` for stdin).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Pin the roots (default true).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        pin_roots: bool,
+    },
+}
+
+/// `wanda pin …`.
+#[derive(Subcommand, Debug)]
+pub enum PinCommand {
+    /// Pin CIDs (recursively by default).
+    Add {
+        /// CID[/path]s.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Pin recursively (`--recursive=false` for a direct pin).
+        #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        recursive: bool,
+        /// A name for the pin.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove pins.
+    Rm {
+        /// CIDs.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// List pins.
+    Ls {
+        /// recursive, direct, indirect or all.
+        #[arg(short = 't', long = "type", default_value = "all")]
+        kind: String,
+        /// Print only CIDs.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+/// `wanda repo …`.
+#[derive(Subcommand, Debug)]
+pub enum RepoCommand {
+    /// Remove every block no pin protects.
+    Gc {
+        /// Print only the number removed.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Repo size and counts.
+    Stat {
+        /// Human-readable sizes.
+        #[arg(short = 'H', long)]
+        human: bool,
+    },
+    /// Re-hash every block.
+    Verify,
+}

@@ -1,0 +1,15 @@
+//! `wanda init`.
+
+use anyhow::Result;
+use std::path::Path;
+use wanda_node::repo::{Profile, Repo};
+
+pub fn run(dir: &Path, profile: &str) -> Result<()> {
+    let profile: Profile = profile.parse().map_err(anyhow::Error::msg)?;
+    Repo::init(dir, profile, &toml::Table::new())?;
+    let repo = Repo::open(dir)?;
+    println!("initialized WANDA repo at {}", dir.display());
+    println!("peer identity: {}", repo.config().identity.peer_id);
+    println!("network profile: {profile}");
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! One module per command group; `run` dispatches.
+
+mod add;
+mod block;
+mod config;
+mod dag;
+mod init;
+mod pin;
+mod read;
+mod repo;
+
+use crate::cli::{Cli, Command};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use wanda_node::repo::Repo;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let repo_dir = repo_dir(cli.repo)?;
+    match cli.command {
+        Command::Init { profile } => init::run(&repo_dir, &profile),
+        Command::Config { key, value, json } => config::run(&repo_dir, &key, value, json),
+        Command::Add(args) => add::run(&repo_dir, args),
+        Command::Cat {
+            path,
+            offset,
+            length,
+        } => read::cat(&open(&repo_dir)?, &path, offset, length),
+        Command::Get { path, output } => read::get(&open(&repo_dir)?, &path, output),
+        Command::Ls { path } => read::ls(&open(&repo_dir)?, &path),
+        Command::Block(cmd) => block::run(&open(&repo_dir)?, cmd),
+        Command::Refs {
+            path,
+            recursive,
+            unique,
+        } => read::refs(&open(&repo_dir)?, &path, recursive, unique),
+        Command::Dag(cmd) => dag::run(&open(&repo_dir)?, cmd),
+        Command::Pin(cmd) => pin::run(&open(&repo_dir)?, cmd),
+        Command::Repo(cmd) => repo::run(&open(&repo_dir)?, cmd),
+    }
+}
+
+/// `--repo`, else `$WANDA_REPO` (clap reads it), else `~/.wanda`.
+fn repo_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir);
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; pass --repo DIR")?;
+    Ok(PathBuf::from(home).join(".wanda"))
+}
+
+fn open(dir: &std::path::Path) -> Result<Repo> {
+    Ok(Repo::open(dir)?)
+}

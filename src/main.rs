@@ -1,0 +1,43 @@
+//! `wanda`: the WANDA telescope binary — CLI, daemon and app in one.
+//!
+//! This file only parses arguments and maps errors to exit codes; every command lives in
+//! `commands/`.
+
+mod cli;
+mod commands;
+mod output;
+mod progress;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose);
+    match commands::run(cli) {
+        Ok(()) => {}
+        Err(err) => {
+            // A closed stdout (e.g. `wanda cat … | head`) is not an error worth reporting.
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                std::process::exit(0);
+            }
+            eprintln!("Error: {}", output::error_chain(&err));
+            std::process::exit(1);
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WANDA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
