@@ -187,10 +187,12 @@ bin="$target_dir/$TARGET/$outdir/wanda"
 
 size=$(stat -c %s "$bin")
 note "$PROFILE$([ -n "$FEATURES" ] && echo " --features $FEATURES"): $size bytes ($(awk -v s="$size" 'BEGIN{printf "%.1f MiB", s/1048576}')), built in ${elapsed}s"
-echo "$bin"
+# Checked before the path is printed: callers that only read the last line
+# (`| tail -n1` without pipefail) then get no binary to test.
 if [ "$MAX_SIZE" != 0 ] && [ "$size" -gt "$MAX_SIZE" ]; then
     die "binary is $size bytes, over the $MAX_SIZE byte limit"
 fi
+echo "$bin"
 
 if [ "$SMOKE" = 1 ]; then
     "$ROOT/tests/pi/qemu-smoke.sh" "$bin"

@@ -3,7 +3,9 @@
 use anyhow::Result;
 use std::path::Path;
 use wanda_node::repo::config::{get_key, parse_value, set_key};
-use wanda_node::repo::{NodeConfig, RepoLock, node_config, read_config_doc, write_config_doc};
+use wanda_node::repo::{
+    NodeConfig, RepoLock, node_config, node_config_after_set, read_config_doc, write_config_doc,
+};
 
 pub fn run(dir: &Path, key: &str, value: Option<String>, json: bool) -> Result<()> {
     let doc = read_config_doc(dir)?;
@@ -16,7 +18,6 @@ pub fn run(dir: &Path, key: &str, value: Option<String>, json: bool) -> Result<(
     match value {
         None => {
             let v = get_key(&doc, key)
-                .or_else(|| get_key(&defaults, key).filter(|_| false))
                 .ok_or_else(|| wanda_node::Error::UnknownConfigKey(key.into()))?;
             match v {
                 toml::Value::String(s) => println!("{s}"),
@@ -27,7 +28,7 @@ pub fn run(dir: &Path, key: &str, value: Option<String>, json: bool) -> Result<(
             let _lock = RepoLock::acquire(dir)?;
             let mut doc = read_config_doc(dir)?;
             set_key(&mut doc, &defaults, key, parse_value(&raw, json)?)?;
-            node_config(&doc)?;
+            node_config_after_set(&doc, key)?;
             write_config_doc(dir, &doc)?;
         }
     }

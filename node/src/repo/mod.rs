@@ -117,20 +117,22 @@ pub fn node_config(doc: &Table) -> Result<NodeConfig> {
         doc.clone()
             .try_into()
             .map_err(|e: toml::de::Error| Error::BadConfigValue {
-                key: config_error_key(&e),
+                key: CONFIG_FILE.into(),
                 reason: e.message().to_string(),
             })?;
     cfg.validate()?;
     Ok(cfg)
 }
 
-fn config_error_key(e: &toml::de::Error) -> String {
-    // toml's message names the field ("unknown field `x`", "missing field `y`"); keep it whole.
-    e.message()
-        .split('`')
-        .nth(1)
-        .unwrap_or("config")
-        .to_string()
+/// Validates a document after `key` was set: any error is reported against that key.
+pub fn node_config_after_set(doc: &Table, key: &str) -> Result<NodeConfig> {
+    node_config(doc).map_err(|e| match e {
+        Error::BadConfigValue { key: k, reason } if k == CONFIG_FILE => Error::BadConfigValue {
+            key: key.into(),
+            reason,
+        },
+        other => other,
+    })
 }
 
 /// Writes the config document atomically (temp file, fsync, rename).

@@ -23,6 +23,6 @@ pub use writer::BlockWriter;
 /// a 32 KiB page: measured ratio of file size to block bytes ≈ 1.06 (docs/PERFORMANCE.md).
 pub const PIECE_SIZE: usize = 32 * 1024 - 256;
 
-/// How many bytes an import writes before committing a (non-durable) intermediate transaction;
-/// bounds the memory redb holds for uncommitted pages.
+/// How many bytes an import writes before committing (durably) an intermediate transaction;
+/// bounds the memory redb holds for uncommitted pages and what a crash can lose.
 pub const BATCH_BYTES: u64 = 32 << 20;

@@ -5,12 +5,13 @@ use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
 use super::{BATCH_BYTES, ImportGuard, PIECE_SIZE};
 use crate::error::Result;
 use cid::Cid;
-use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableTable, WriteTransaction};
 use std::sync::Arc;
 
-/// Writes blocks in large transactions. Intermediate commits are atomic but not fsynced;
-/// [`BlockWriter::finish`] makes everything durable with one fsync. Dropping the writer without
-/// `finish` leaves the already committed blocks in place as unpinned blocks (GC removes them).
+/// Writes blocks in large transactions: one durable commit (one fsync) per
+/// [`super::BATCH_BYTES`] and one at [`BlockWriter::finish`], never one per block. A crash keeps
+/// the committed batches as whole, unpinned blocks (GC removes them); dropping the writer without
+/// `finish` aborts the open batch.
 pub struct BlockWriter {
     db: Arc<Database>,
     txn: Option<WriteTransaction>,
@@ -34,9 +35,7 @@ impl BlockWriter {
     }
 
     fn begin(db: &Database) -> Result<WriteTransaction> {
-        let mut txn = db.begin_write()?;
-        txn.set_durability(Durability::None)?;
-        Ok(txn)
+        Ok(db.begin_write()?)
     }
 
     fn txn(&mut self) -> &WriteTransaction {
@@ -109,8 +108,7 @@ impl BlockWriter {
 
     /// Commits everything durably (one fsync).
     pub fn finish(mut self) -> Result<()> {
-        if let Some(mut txn) = self.txn.take() {
-            txn.set_durability(Durability::Immediate)?;
+        if let Some(txn) = self.txn.take() {
             txn.commit()?;
         }
         Ok(())

@@ -107,6 +107,13 @@ fn resolve_segment(src: &dyn BlockSource, dir: &Cid, name: &str) -> Result<Cid> 
         });
     }
     let block = src.get_block(dir)?;
+    if !node_kind(dir, &block).is_dir() {
+        // like Kubo: a path through a file (or other node) names a link that does not exist
+        return Err(Error::NoSuchLink {
+            cid: dir.to_string(),
+            name: name.into(),
+        });
+    }
     let mut cache = None;
     let lookup_err = |e: String| Error::Decode {
         cid: dir.to_string(),
