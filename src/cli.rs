@@ -85,6 +85,83 @@ pub enum Command {
     /// Repo maintenance.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Run the node online (RPC API, swarm) until SIGINT/SIGTERM.
+    Daemon,
+    /// Show the node's identity (and addresses when the daemon runs).
+    Id,
+    /// Peers and connections (needs the daemon).
+    #[command(subcommand)]
+    Swarm(SwarmCommand),
+    /// Publish/subscribe (needs the daemon).
+    #[command(subcommand)]
+    Pubsub(PubsubCommand),
+    /// DHT content routing (needs the daemon).
+    #[command(subcommand)]
+    Routing(RoutingCommand),
+}
+
+/// `wanda swarm …`.
+#[derive(Subcommand, Debug)]
+pub enum SwarmCommand {
+    /// Connected peers.
+    Peers,
+    /// Connect to a multiaddr (`…/p2p/<peer id>`).
+    Connect {
+        /// Multiaddr.
+        addr: String,
+    },
+    /// Close connections to a peer.
+    Disconnect {
+        /// Multiaddr ending in `/p2p/<peer id>`.
+        addr: String,
+    },
+    /// Listen addresses.
+    Addrs,
+}
+
+/// `wanda pubsub …`.
+#[derive(Subcommand, Debug)]
+pub enum PubsubCommand {
+    /// Publish DATA (or stdin) on TOPIC.
+    Pub {
+        /// Topic.
+        topic: String,
+        /// Message (default: stdin).
+        data: Option<String>,
+    },
+    /// Print messages on TOPIC, one per line.
+    Sub {
+        /// Topic.
+        topic: String,
+        /// Exit after this many messages.
+        #[arg(long)]
+        count: Option<usize>,
+    },
+    /// Subscribed topics.
+    Ls,
+    /// Peers we exchange pub/sub messages with (on TOPIC).
+    Peers {
+        /// Topic.
+        topic: Option<String>,
+    },
+}
+
+/// `wanda routing …`.
+#[derive(Subcommand, Debug)]
+pub enum RoutingCommand {
+    /// Announce that this node provides CID.
+    Provide {
+        /// CID.
+        cid: String,
+    },
+    /// Find providers of CID.
+    Findprovs {
+        /// CID.
+        cid: String,
+        /// Stop after this many.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        num_providers: usize,
+    },
 }
 
 /// `wanda add` flags (Kubo's names).

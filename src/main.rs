@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod output;
 mod progress;
+mod rpc_client;
 
 use clap::Parser;
 

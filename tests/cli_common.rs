@@ -99,3 +99,90 @@ pub fn write(path: &Path, data: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, data).unwrap();
 }
+
+/// Multi-node tests run inside a fresh network namespace that has only `lo`, so a mistake cannot
+/// send traffic off the machine. Returns true when the caller is already inside one; otherwise
+/// re-runs this very test (`name`) under `unshare --net` (we are root in CI), asserts it passed,
+/// and returns false so the caller returns.
+pub fn in_loopback_netns(name: &str) -> bool {
+    let dev = std::fs::read_to_string("/proc/self/net/dev").unwrap_or_default();
+    let ifaces: Vec<&str> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    if ifaces == ["lo"] {
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "ip link set lo up && exec '{}' --exact '{}' --nocapture --test-threads=1",
+        exe.display(),
+        name
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) is needed for multi-node tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} inside a network namespace failed:\n{stdout}\n{stderr}"
+    );
+    false
+}
+
+/// A running `wanda daemon` on ephemeral loopback ports; killed (SIGTERM) on drop.
+pub struct Daemon {
+    pub w: Wanda,
+    pub child: std::process::Child,
+}
+
+impl Daemon {
+    /// Inits a repo with ephemeral ports (and `extra` config keys) and starts its daemon.
+    pub fn start(extra: &[(&str, &str)]) -> Self {
+        let w = Wanda::init();
+        w.ok(&["config", "addresses.api", "/ip4/127.0.0.1/tcp/0"]);
+        w.ok(&["config", "addresses.swarm", r#"["/ip4/127.0.0.1/tcp/0"]"#]);
+        for (k, v) in extra {
+            w.ok(&["config", k, v]);
+        }
+        let child = w
+            .cmd()
+            .arg("daemon")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !w.repo.join("api").exists() {
+            assert!(std::time::Instant::now() < deadline, "daemon did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Daemon { w, child }
+    }
+
+    /// `…/p2p/<id>` address others can dial.
+    pub fn addr(&self) -> String {
+        let id: serde_json::Value = serde_json::from_str(&self.w.ok(&["id"])).unwrap();
+        id["Addresses"][0].as_str().unwrap().to_string()
+    }
+
+    /// Sends SIGTERM and waits; returns whether it exited successfully.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

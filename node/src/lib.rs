@@ -2,6 +2,7 @@
 //!
 //! Knows nothing of HTTP or hardware. See `docs/ARCHITECTURE.md` for the module map.
 
+pub mod bitswap;
 pub mod blocks;
 pub mod car;
 pub mod dag;
@@ -10,6 +11,7 @@ mod error;
 pub mod gc;
 pub mod ipld;
 pub mod ipns;
+pub mod net;
 pub mod pinning;
 pub mod repo;
 pub mod store;

@@ -3,8 +3,10 @@
 mod add;
 mod block;
 mod config;
+mod daemon;
 mod dag;
 mod init;
+mod online;
 mod pin;
 mod read;
 mod repo;
@@ -37,6 +39,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Dag(cmd) => dag::run(&open(&repo_dir)?, cmd),
         Command::Pin(cmd) => pin::run(&open(&repo_dir)?, cmd),
         Command::Repo(cmd) => repo::run(&open(&repo_dir)?, cmd),
+        Command::Daemon => daemon::run(&repo_dir),
+        Command::Id => online::id(&repo_dir),
+        Command::Swarm(cmd) => online::swarm(&repo_dir, cmd),
+        Command::Pubsub(cmd) => online::pubsub(&repo_dir, cmd),
+        Command::Routing(cmd) => online::routing(&repo_dir, cmd),
     }
 }
 

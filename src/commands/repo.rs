@@ -30,7 +30,7 @@ pub fn run(repo: &Repo, cmd: RepoCommand) -> Result<()> {
                 }
             };
             println!("NumObjects: {}", stats.num_blocks);
-            println!("RepoSize:   {}", fmt(stats.file_bytes));
+            println!("RepoSize:   {}", fmt(stats.disk_bytes));
             println!("BlockBytes: {}", fmt(stats.block_bytes));
             println!("StorageMax: {}", fmt(max));
             println!("RepoPath:   {}", repo.dir().display());

@@ -166,7 +166,7 @@ impl NodeConfig {
 
 fn check_multiaddr(key: &str, value: &str) -> Result<()> {
     value
-        .parse::<multiaddr::Multiaddr>()
+        .parse::<libp2p::Multiaddr>()
         .map(|_| ())
         .map_err(|e| Error::BadConfigValue {
             key: key.into(),

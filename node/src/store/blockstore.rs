@@ -26,8 +26,10 @@ pub struct StoreStats {
     pub num_blocks: u64,
     /// Sum of the sizes of the stored blocks.
     pub block_bytes: u64,
-    /// Size of the datastore file on disk.
+    /// Apparent length of the datastore file (redb grows it ahead of use; the tail is sparse).
     pub file_bytes: u64,
+    /// Space the datastore file really occupies on disk (allocated blocks).
+    pub disk_bytes: u64,
 }
 
 impl Blockstore {
@@ -195,13 +197,16 @@ impl Blockstore {
         for row in index.iter()? {
             block_bytes += row?.1.value();
         }
-        let file_bytes = std::fs::metadata(&self.path)
-            .map_err(|e| Error::io(&self.path, e))?
-            .len();
+        let meta = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        #[cfg(unix)]
+        let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+        #[cfg(not(unix))]
+        let disk_bytes = meta.len();
         Ok(StoreStats {
             num_blocks: index.len()?,
             block_bytes,
-            file_bytes,
+            file_bytes: meta.len(),
+            disk_bytes,
         })
     }
 }

@@ -1,0 +1,93 @@
+//! Kubo's RPC error body and our status mapping (client mistakes are 4xx).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An RPC error: Kubo's JSON body plus an HTTP status.
+#[derive(Debug)]
+pub struct RpcError {
+    status: StatusCode,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "Message")]
+    message: &'a str,
+    #[serde(rename = "Code")]
+    code: u8,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+}
+
+impl RpcError {
+    /// 400: the request was wrong.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        RpcError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// 404: unknown command or missing content.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        RpcError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    /// 405: the RPC is POST only (as in Kubo).
+    pub fn method_not_allowed() -> Self {
+        RpcError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: "405 - Method Not Allowed (the RPC API accepts POST only)".into(),
+        }
+    }
+
+    /// 504: the network did not answer in time.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        RpcError {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            message: message.into(),
+        }
+    }
+
+    /// The response.
+    pub fn into_response_with_status(self) -> Response {
+        self.into_response()
+    }
+}
+
+impl From<wanda_node::Error> for RpcError {
+    fn from(e: wanda_node::Error) -> Self {
+        use wanda_node::Error as E;
+        let status = match &e {
+            E::BlockNotFound(_) | E::NoSuchLink { .. } => StatusCode::NOT_FOUND,
+            E::Store(_) | E::Io { .. } | E::IoBare(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::InvalidInput(m) if m.contains("timed out") => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        RpcError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for RpcError {
+    fn into_response(self) -> Response {
+        let code = if self.status.is_client_error() { 1 } else { 0 };
+        let body = Json(Body {
+            message: &self.message,
+            code,
+            kind: "error",
+        });
+        (self.status, body).into_response()
+    }
+}
+
+/// Handler result.
+pub type RpcResult<T> = Result<T, RpcError>;

@@ -1,0 +1,278 @@
+//! The Bitswap `Message` (boxo's `message.proto`) with a hand-written protobuf codec.
+//!
+//! Decoding never panics: malformed input (bad varints, truncated fields, invalid CIDs) is a
+//! [`DecodeError`]. Encoding is version-aware: 1.0.0 peers get raw `blocks` and 1.0/1.1 peers
+//! never see want-have entries, block presences or `pendingBytes`.
+
+use super::Version;
+use super::pb::{self, Fields, Value};
+use cid::Cid;
+
+/// Why a received frame is not a valid Bitswap message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A varint was longer than 10 bytes or ran past the end.
+    #[error("malformed varint")]
+    Varint,
+    /// A length-delimited field ran past the end of its message.
+    #[error("truncated field")]
+    Truncated,
+    /// A field key had number 0 or an unknown wire type.
+    #[error("malformed field key")]
+    BadKey,
+    /// A known field had the wrong wire type.
+    #[error("field {0} has the wrong wire type")]
+    WireType(u32),
+    /// A wantlist entry or presence carried bytes that are not a CID.
+    #[error("invalid CID: {0}")]
+    Cid(String),
+}
+
+/// What a wantlist entry asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WantType {
+    /// Send the block itself (`Block = 0`).
+    Block,
+    /// Only say whether you have it (`Have = 1`, Bitswap 1.2.0).
+    Have,
+}
+
+/// One wantlist entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantEntry {
+    /// The wanted block.
+    pub cid: Cid,
+    /// Higher is more urgent.
+    pub priority: i32,
+    /// Removes the CID from the receiver's view of our wantlist.
+    pub cancel: bool,
+    /// Block or Have.
+    pub want_type: WantType,
+    /// Ask for an explicit DONT_HAVE when the receiver lacks the block.
+    pub send_dont_have: bool,
+}
+
+/// A sender's wantlist (a delta unless `full`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wantlist {
+    /// Entries, in order.
+    pub entries: Vec<WantEntry>,
+    /// When true the receiver replaces everything it knows about the sender's wants.
+    pub full: bool,
+}
+
+/// A block sent in the 1.1.0+ `payload` field: the CID prefix and the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadBlock {
+    /// `cid.Prefix().Bytes()`: version, codec, multihash code and length as uvarints.
+    pub prefix: Vec<u8>,
+    /// The block's bytes.
+    pub data: Vec<u8>,
+}
+
+/// HAVE or DONT_HAVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Presence {
+    /// The sender has the block (`Have = 0`).
+    Have,
+    /// The sender does not have the block (`DontHave = 1`).
+    DontHave,
+}
+
+/// A HAVE/DONT_HAVE answer to a wantlist entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockPresence {
+    /// The block concerned.
+    pub cid: Cid,
+    /// Whether the sender has it.
+    pub presence: Presence,
+}
+
+/// One Bitswap message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    /// The sender's wantlist (delta or full); `None` when absent.
+    pub wantlist: Option<Wantlist>,
+    /// 1.0.0 blocks: raw bytes, CIDv0 (sha2-256, dag-pb) implied.
+    pub blocks: Vec<Vec<u8>>,
+    /// 1.1.0+ blocks with their CID prefix.
+    pub payload: Vec<PayloadBlock>,
+    /// 1.2.0 HAVE / DONT_HAVE answers.
+    pub presences: Vec<BlockPresence>,
+    /// 1.2.0: bytes the sender still has queued for us.
+    pub pending_bytes: i32,
+}
+
+impl Message {
+    /// Whether the message carries nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.wantlist
+            .as_ref()
+            .is_none_or(|w| w.entries.is_empty() && !w.full)
+            && self.blocks.is_empty()
+            && self.payload.is_empty()
+            && self.presences.is_empty()
+    }
+
+    /// Encodes the message for a peer speaking `version`, dropping what that version lacks.
+    pub fn encode(&self, version: Version) -> Vec<u8> {
+        let v12 = version == Version::V1_2_0;
+        let mut out = Vec::new();
+        if let Some(wl) = &self.wantlist {
+            let mut w = Vec::new();
+            for e in &wl.entries {
+                if !v12 && e.want_type == WantType::Have {
+                    continue;
+                }
+                let mut entry = Vec::new();
+                pb::put_bytes(&mut entry, 1, &e.cid.to_bytes());
+                if e.priority != 0 {
+                    pb::put_int32(&mut entry, 2, e.priority);
+                }
+                if e.cancel {
+                    pb::put_uint(&mut entry, 3, 1);
+                }
+                if v12 && e.want_type == WantType::Have {
+                    pb::put_uint(&mut entry, 4, 1);
+                }
+                if v12 && e.send_dont_have {
+                    pb::put_uint(&mut entry, 5, 1);
+                }
+                pb::put_bytes(&mut w, 1, &entry);
+            }
+            if wl.full {
+                pb::put_uint(&mut w, 2, 1);
+            }
+            pb::put_bytes(&mut out, 1, &w);
+        }
+        if version == Version::V1_0_0 {
+            for data in self
+                .blocks
+                .iter()
+                .chain(self.payload.iter().map(|p| &p.data))
+            {
+                pb::put_bytes(&mut out, 2, data);
+            }
+        } else {
+            for data in &self.blocks {
+                pb::put_bytes(&mut out, 2, data);
+            }
+            for p in &self.payload {
+                let mut b = Vec::with_capacity(p.prefix.len() + p.data.len() + 12);
+                pb::put_bytes(&mut b, 1, &p.prefix);
+                pb::put_bytes(&mut b, 2, &p.data);
+                pb::put_bytes(&mut out, 3, &b);
+            }
+        }
+        if v12 {
+            for bp in &self.presences {
+                let mut p = Vec::new();
+                pb::put_bytes(&mut p, 1, &bp.cid.to_bytes());
+                if bp.presence == Presence::DontHave {
+                    pb::put_uint(&mut p, 2, 1);
+                }
+                pb::put_bytes(&mut out, 4, &p);
+            }
+            if self.pending_bytes != 0 {
+                pb::put_int32(&mut out, 5, self.pending_bytes);
+            }
+        }
+        out
+    }
+
+    /// Decodes one message (the bytes of one frame, without its length prefix).
+    pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
+        let mut msg = Message::default();
+        for field in Fields::new(buf) {
+            match field? {
+                (1, Value::Bytes(b)) => msg.wantlist = Some(decode_wantlist(b)?),
+                (2, Value::Bytes(b)) => msg.blocks.push(b.to_vec()),
+                (3, Value::Bytes(b)) => msg.payload.push(decode_payload(b)?),
+                (4, Value::Bytes(b)) => msg.presences.push(decode_presence(b)?),
+                (5, Value::Varint(v)) => msg.pending_bytes = v as i32,
+                (n @ 1..=5, _) => return Err(DecodeError::WireType(n)),
+                _ => {}
+            }
+        }
+        Ok(msg)
+    }
+}
+
+fn cid_from(bytes: &[u8]) -> Result<Cid, DecodeError> {
+    Cid::try_from(bytes).map_err(|e| DecodeError::Cid(e.to_string()))
+}
+
+fn decode_wantlist(buf: &[u8]) -> Result<Wantlist, DecodeError> {
+    let mut wl = Wantlist::default();
+    for field in Fields::new(buf) {
+        match field? {
+            (1, Value::Bytes(b)) => wl.entries.push(decode_entry(b)?),
+            (2, Value::Varint(v)) => wl.full = v != 0,
+            (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
+            _ => {}
+        }
+    }
+    Ok(wl)
+}
+
+fn decode_entry(buf: &[u8]) -> Result<WantEntry, DecodeError> {
+    let (mut cid, mut priority, mut cancel, mut have, mut sdh) = (None, 0, false, false, false);
+    for field in Fields::new(buf) {
+        match field? {
+            (1, Value::Bytes(b)) => cid = Some(cid_from(b)?),
+            (2, Value::Varint(v)) => priority = v as i32,
+            (3, Value::Varint(v)) => cancel = v != 0,
+            (4, Value::Varint(v)) => have = v == 1,
+            (5, Value::Varint(v)) => sdh = v != 0,
+            (n @ 1..=5, _) => return Err(DecodeError::WireType(n)),
+            _ => {}
+        }
+    }
+    Ok(WantEntry {
+        cid: cid.ok_or_else(|| DecodeError::Cid("missing".into()))?,
+        priority,
+        cancel,
+        want_type: if have {
+            WantType::Have
+        } else {
+            WantType::Block
+        },
+        send_dont_have: sdh,
+    })
+}
+
+fn decode_payload(buf: &[u8]) -> Result<PayloadBlock, DecodeError> {
+    let mut block = PayloadBlock {
+        prefix: Vec::new(),
+        data: Vec::new(),
+    };
+    for field in Fields::new(buf) {
+        match field? {
+            (1, Value::Bytes(b)) => block.prefix = b.to_vec(),
+            (2, Value::Bytes(b)) => block.data = b.to_vec(),
+            (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
+            _ => {}
+        }
+    }
+    Ok(block)
+}
+
+fn decode_presence(buf: &[u8]) -> Result<BlockPresence, DecodeError> {
+    let (mut cid, mut dont_have) = (None, false);
+    for field in Fields::new(buf) {
+        match field? {
+            (1, Value::Bytes(b)) => cid = Some(cid_from(b)?),
+            (2, Value::Varint(v)) => dont_have = v == 1,
+            (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
+            _ => {}
+        }
+    }
+    Ok(BlockPresence {
+        cid: cid.ok_or_else(|| DecodeError::Cid("missing".into()))?,
+        presence: if dont_have {
+            Presence::DontHave
+        } else {
+            Presence::Have
+        },
+    })
+}

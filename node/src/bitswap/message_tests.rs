@@ -1,0 +1,169 @@
+//! Byte-vector and round-trip tests of the Bitswap message codec.
+
+use super::Version;
+use super::message::*;
+use super::prefix::Prefix;
+use cid::Cid;
+use multihash_codetable::{Code, MultihashDigest};
+
+fn raw_cid(data: &[u8]) -> Cid {
+    Cid::new_v1(0x55, Code::Sha2_256.digest(data))
+}
+
+fn sample() -> Message {
+    let a = raw_cid(b"a");
+    let b = raw_cid(b"b");
+    Message {
+        wantlist: Some(Wantlist {
+            entries: vec![
+                WantEntry {
+                    cid: a,
+                    priority: 7,
+                    cancel: false,
+                    want_type: WantType::Have,
+                    send_dont_have: true,
+                },
+                WantEntry {
+                    cid: b,
+                    priority: -3,
+                    cancel: true,
+                    want_type: WantType::Block,
+                    send_dont_have: false,
+                },
+            ],
+            full: true,
+        }),
+        blocks: vec![],
+        payload: vec![PayloadBlock {
+            prefix: Prefix::of(&a).to_bytes(),
+            data: b"a".to_vec(),
+        }],
+        presences: vec![
+            BlockPresence {
+                cid: a,
+                presence: Presence::Have,
+            },
+            BlockPresence {
+                cid: b,
+                presence: Presence::DontHave,
+            },
+        ],
+        pending_bytes: 12345,
+    }
+}
+
+#[test]
+fn round_trip_1_2_0() {
+    let msg = sample();
+    assert_eq!(Message::decode(&msg.encode(Version::V1_2_0)).unwrap(), msg);
+    assert_eq!(Message::decode(&[]).unwrap(), Message::default());
+    assert!(Message::default().is_empty());
+}
+
+#[test]
+fn older_versions_drop_what_they_lack() {
+    let msg = sample();
+    let v11 = Message::decode(&msg.encode(Version::V1_1_0)).unwrap();
+    assert_eq!(v11.wantlist.as_ref().unwrap().entries.len(), 1);
+    assert!(v11.presences.is_empty());
+    assert_eq!(v11.pending_bytes, 0);
+    assert_eq!(v11.payload, msg.payload);
+    let v10 = Message::decode(&msg.encode(Version::V1_0_0)).unwrap();
+    assert!(v10.payload.is_empty());
+    assert_eq!(v10.blocks, vec![b"a".to_vec()]);
+}
+
+#[test]
+fn exact_bytes_of_a_want_have_entry() {
+    let cid = raw_cid(b"a");
+    let cid_bytes = cid.to_bytes();
+    assert_eq!(cid_bytes.len(), 36);
+    let msg = Message {
+        wantlist: Some(Wantlist {
+            entries: vec![WantEntry {
+                cid,
+                priority: 1,
+                cancel: false,
+                want_type: WantType::Have,
+                send_dont_have: true,
+            }],
+            full: false,
+        }),
+        ..Message::default()
+    };
+    // Entry: 0a 24 <cid> 10 01 20 01 28 01 (44 bytes); Wantlist: 0a 2c <entry>;
+    // Message: 0a 2e <wantlist>.
+    let mut expected = vec![0x0a, 0x2e, 0x0a, 0x2c, 0x0a, 0x24];
+    expected.extend_from_slice(&cid_bytes);
+    expected.extend_from_slice(&[0x10, 0x01, 0x20, 0x01, 0x28, 0x01]);
+    assert_eq!(msg.encode(Version::V1_2_0), expected);
+    assert_eq!(Message::decode(&expected).unwrap(), msg);
+}
+
+#[test]
+fn exact_bytes_of_a_payload_block_and_presence() {
+    let cid = raw_cid(b"hi");
+    let msg = Message {
+        payload: vec![PayloadBlock {
+            prefix: Prefix::of(&cid).to_bytes(),
+            data: b"hi".to_vec(),
+        }],
+        presences: vec![BlockPresence {
+            cid,
+            presence: Presence::DontHave,
+        }],
+        ..Message::default()
+    };
+    let mut expected = vec![
+        0x1a, 0x0a, 0x0a, 0x04, 0x01, 0x55, 0x12, 0x20, 0x12, 0x02, b'h', b'i',
+    ];
+    expected.extend_from_slice(&[0x22, 0x28, 0x0a, 0x24]);
+    expected.extend_from_slice(&cid.to_bytes());
+    expected.extend_from_slice(&[0x10, 0x01]);
+    assert_eq!(msg.encode(Version::V1_2_0), expected);
+    assert_eq!(Message::decode(&expected).unwrap(), msg);
+}
+
+#[test]
+fn unknown_fields_are_skipped() {
+    // Field 15 (varint) and field 14 (bytes) before a pendingBytes field.
+    let buf = [0x78, 0x01, 0x72, 0x02, 0xaa, 0xbb, 0x28, 0x05];
+    assert_eq!(Message::decode(&buf).unwrap().pending_bytes, 5);
+}
+
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    let good = sample().encode(Version::V1_2_0);
+    // Every truncation either decodes (at a field boundary) or fails cleanly.
+    for n in 0..good.len() {
+        let _ = Message::decode(&good[..n]);
+    }
+    // Byte flips anywhere.
+    for i in 0..good.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = good.clone();
+            bad[i] ^= flip;
+            let _ = Message::decode(&bad);
+        }
+    }
+    assert!(Message::decode(&[0x0a, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0xff]).is_err());
+    assert!(matches!(
+        Message::decode(&[0x08, 0x01]),
+        Err(DecodeError::WireType(1))
+    ));
+    assert!(Message::decode(&[0x0a]).is_err());
+    // A pseudo-random fuzz pass.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..20_000 {
+        let len = (x % 64) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let _ = Message::decode(&bytes);
+    }
+}

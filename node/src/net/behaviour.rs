@@ -1,0 +1,105 @@
+//! The composed network behaviour: one sub-behaviour per protocol.
+
+use super::config::NetConfig;
+use crate::error::{Error, Result};
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::{
+    StreamProtocol, autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad,
+    mdns, ping, relay,
+};
+use std::time::Duration;
+
+/// Every protocol the node speaks.
+#[derive(NetworkBehaviour)]
+pub struct NodeBehaviour {
+    /// Caps established connections.
+    pub limits: connection_limits::Behaviour,
+    /// `/ipfs/id/1.0.0`.
+    pub identify: identify::Behaviour,
+    /// `/ipfs/ping/1.0.0`.
+    pub ping: ping::Behaviour,
+    /// Kademlia DHT (protocol name from config).
+    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    /// Signed gossipsub.
+    pub gossipsub: gossipsub::Behaviour,
+    /// mDNS (lan profile only).
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
+    /// AutoNAT (public profile only).
+    pub autonat: Toggle<autonat::Behaviour>,
+    /// Relay client (transport side is always built; only used when listening via a relay).
+    pub relay: relay::client::Behaviour,
+    /// Hole punching (public profile only).
+    pub dcutr: Toggle<dcutr::Behaviour>,
+}
+
+impl NodeBehaviour {
+    /// Builds the behaviour for `key` under `cfg`.
+    pub fn new(key: &Keypair, relay: relay::client::Behaviour, cfg: &NetConfig) -> Result<Self> {
+        let peer_id = key.public().to_peer_id();
+        let protocol = StreamProtocol::try_from_owned(cfg.kad_protocol.clone()).map_err(|e| {
+            Error::BadConfigValue {
+                key: "network.kad_protocol".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        let mut kad_cfg = kad::Config::new(protocol);
+        kad_cfg
+            .set_query_timeout(Duration::from_secs(30))
+            .set_record_filtering(kad::StoreInserts::FilterBoth)
+            .set_provider_publication_interval(Some(cfg.reprovide_interval))
+            .set_periodic_bootstrap_interval(
+                (!cfg.bootstrap.is_empty()).then_some(Duration::from_secs(300)),
+            );
+        let mut kad =
+            kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_cfg);
+        kad.set_mode(match cfg.dht_mode.as_str() {
+            "server" => Some(kad::Mode::Server),
+            "client" => Some(kad::Mode::Client),
+            _ => None,
+        });
+
+        let gossip_cfg = gossipsub::ConfigBuilder::default()
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .heartbeat_interval(Duration::from_millis(700))
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("gossipsub config: {e}")))?;
+        let gossipsub = gossipsub::Behaviour::new(
+            gossipsub::MessageAuthenticity::Signed(key.clone()),
+            gossip_cfg,
+        )
+        .map_err(|e| Error::InvalidInput(format!("gossipsub: {e}")))?;
+
+        let mdns = if cfg.mdns {
+            Some(
+                mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)
+                    .map_err(|e| Error::InvalidInput(format!("mdns: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let limits = connection_limits::ConnectionLimits::default()
+            .with_max_established(Some(cfg.max_connections))
+            .with_max_established_per_peer(Some(4));
+        Ok(NodeBehaviour {
+            limits: connection_limits::Behaviour::new(limits),
+            identify: identify::Behaviour::new(
+                identify::Config::new("/ipfs/id/1.0.0".into(), key.public())
+                    .with_agent_version(super::AGENT_VERSION.into()),
+            ),
+            ping: ping::Behaviour::new(ping::Config::new()),
+            kad,
+            gossipsub,
+            mdns: mdns.into(),
+            autonat: cfg
+                .nat_traversal
+                .then(|| autonat::Behaviour::new(peer_id, autonat::Config::default()))
+                .into(),
+            relay,
+            dcutr: cfg
+                .nat_traversal
+                .then(|| dcutr::Behaviour::new(peer_id))
+                .into(),
+        })
+    }
+}

@@ -1,0 +1,173 @@
+//! [`NodeHandle`]: the async API of a running node. Each call is a command to the event loop.
+
+use crate::error::{Error, Result};
+use cid::Cid;
+use libp2p::{Multiaddr, PeerId};
+use serde::Serialize;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A connected peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerInfo {
+    /// Peer id.
+    pub peer: String,
+    /// Address of the (first) connection.
+    pub addr: String,
+    /// Agent version from identify, once known.
+    pub agent: Option<String>,
+    /// Protocols from identify, once known.
+    pub protocols: Vec<String>,
+    /// Whether identify says it is a WANDA node.
+    pub is_wanda: bool,
+}
+
+/// A pub/sub message received on a subscribed topic.
+#[derive(Debug, Clone, Serialize)]
+pub struct PubsubMessage {
+    /// Topic.
+    pub topic: String,
+    /// Original author (signed messages).
+    pub from: Option<String>,
+    /// Payload.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+    /// Sequence number.
+    pub seqno: Option<u64>,
+}
+
+/// Traffic counters.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NetStats {
+    /// Connected peers.
+    pub peers: usize,
+    /// Pub/sub messages received.
+    pub pubsub_received: u64,
+    /// Pub/sub messages published.
+    pub pubsub_published: u64,
+}
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T>>;
+
+/// Commands from handles to the event loop.
+pub(super) enum Command {
+    ListenAddrs(Reply<Vec<Multiaddr>>),
+    Connect(Multiaddr, Reply<PeerId>),
+    Disconnect(PeerId, Reply<()>),
+    Peers(Reply<Vec<PeerInfo>>),
+    Provide(Cid, Reply<()>),
+    FindProviders(Cid, usize, Reply<Vec<PeerId>>),
+    Publish(String, Vec<u8>, Reply<()>),
+    Subscribe(String, Reply<broadcast::Receiver<PubsubMessage>>),
+    Unsubscribe(String, Reply<()>),
+    Topics(Reply<Vec<String>>),
+    TopicPeers(Option<String>, Reply<Vec<PeerId>>),
+    Stats(Reply<NetStats>),
+    Shutdown(Reply<()>),
+}
+
+/// Handle to a running node. Cheap to clone.
+#[derive(Clone)]
+pub struct NodeHandle {
+    pub(super) peer_id: PeerId,
+    pub(super) protocols: std::sync::Arc<Vec<String>>,
+    pub(super) tx: mpsc::Sender<Command>,
+}
+
+impl NodeHandle {
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::InvalidInput("the node has stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::InvalidInput("the node has stopped".into()))?
+    }
+
+    /// This node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Protocols this node speaks (as identify announces them).
+    pub fn protocols(&self) -> Vec<String> {
+        self.protocols.as_ref().clone()
+    }
+
+    /// Addresses the node listens on (with real ports).
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>> {
+        self.call(Command::ListenAddrs).await
+    }
+
+    /// Dials `addr` and waits for the connection; returns the remote peer id.
+    pub async fn connect(&self, addr: Multiaddr) -> Result<PeerId> {
+        self.call(|r| Command::Connect(addr, r)).await
+    }
+
+    /// Closes every connection to `peer`.
+    pub async fn disconnect(&self, peer: PeerId) -> Result<()> {
+        self.call(|r| Command::Disconnect(peer, r)).await
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>> {
+        self.call(Command::Peers).await
+    }
+
+    /// Announces that this node provides `cid` (DHT provider record).
+    pub async fn provide(&self, cid: Cid) -> Result<()> {
+        self.call(|r| Command::Provide(cid, r)).await
+    }
+
+    /// Finds up to `limit` providers of `cid` through the DHT within `timeout`.
+    pub async fn find_providers(
+        &self,
+        cid: Cid,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Vec<PeerId>> {
+        tokio::time::timeout(
+            timeout,
+            self.call(|r| Command::FindProviders(cid, limit, r)),
+        )
+        .await
+        .map_err(|_| Error::InvalidInput(format!("finding providers of {cid} timed out")))?
+    }
+
+    /// Publishes `data` on `topic` (signed).
+    pub async fn publish(&self, topic: &str, data: Vec<u8>) -> Result<()> {
+        self.call(|r| Command::Publish(topic.into(), data, r)).await
+    }
+
+    /// Subscribes to `topic`; messages arrive on the returned receiver.
+    pub async fn subscribe(&self, topic: &str) -> Result<broadcast::Receiver<PubsubMessage>> {
+        self.call(|r| Command::Subscribe(topic.into(), r)).await
+    }
+
+    /// Leaves `topic`.
+    pub async fn unsubscribe(&self, topic: &str) -> Result<()> {
+        self.call(|r| Command::Unsubscribe(topic.into(), r)).await
+    }
+
+    /// Topics this node is subscribed to.
+    pub async fn topics(&self) -> Result<Vec<String>> {
+        self.call(Command::Topics).await
+    }
+
+    /// Peers subscribed to `topic` (all pub/sub peers when `None`).
+    pub async fn topic_peers(&self, topic: Option<&str>) -> Result<Vec<PeerId>> {
+        self.call(|r| Command::TopicPeers(topic.map(str::to_string), r))
+            .await
+    }
+
+    /// Counters.
+    pub async fn stats(&self) -> Result<NetStats> {
+        self.call(Command::Stats).await
+    }
+
+    /// Stops the node: closes connections and ends the event loop.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.call(Command::Shutdown).await
+    }
+}

@@ -1,0 +1,20 @@
+//! The libp2p host: transports, the composed behaviour, and the event loop behind
+//! [`NodeHandle`], the async API the daemon and app use.
+//!
+//! Only the profile decides what leaves loopback: the built-in `local` profile listens on
+//! 127.0.0.1, has no bootstrap peers and no discovery (see `repo/profile.rs`).
+
+mod announce;
+mod behaviour;
+mod config;
+mod event_loop;
+mod handle;
+mod swarm;
+
+pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
+pub use config::NetConfig;
+pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
+pub use swarm::start;
+
+/// Agent version sent in identify (`wanda/<version>`).
+pub const AGENT_VERSION: &str = concat!("wanda/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,69 @@
+//! Building the swarm (TCP + QUIC, TLS/noise, yamux, DNS, relay client) and starting the loop.
+
+use super::behaviour::NodeBehaviour;
+use super::config::NetConfig;
+use super::event_loop::EventLoop;
+use super::handle::NodeHandle;
+use crate::error::{Error, Result};
+use libp2p::identity::Keypair;
+use libp2p::{noise, tcp, tls, yamux};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Starts a node with `key` and `cfg` on the current tokio runtime. Returns its handle once it
+/// listens on every configured address; the event loop runs until [`NodeHandle::shutdown`].
+pub async fn start(
+    key: Keypair,
+    cfg: NetConfig,
+) -> Result<(NodeHandle, tokio::task::JoinHandle<()>)> {
+    let net_err = |e: String| Error::InvalidInput(format!("network: {e}"));
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key.clone())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            (tls::Config::new, noise::Config::new),
+            yamux::Config::default,
+        )
+        .map_err(|e| net_err(e.to_string()))?
+        .with_quic()
+        .with_dns()
+        .map_err(|e| net_err(e.to_string()))?
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| net_err(e.to_string()))?
+        .with_behaviour(|key, relay| NodeBehaviour::new(key, relay, &cfg).map_err(Box::from))
+        .map_err(|e| net_err(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build();
+    let mut pending_listens = 0;
+    for addr in &cfg.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| Error::BadConfigValue {
+                key: "addresses.swarm".into(),
+                reason: format!("cannot listen on {addr}: {e}"),
+            })?;
+        pending_listens += 1;
+    }
+    let peer_id = *swarm.local_peer_id();
+    let (tx, rx) = mpsc::channel(256);
+    let mut event_loop = EventLoop::new(swarm, rx, cfg.clone());
+    event_loop.wait_for_listeners(pending_listens).await?;
+    event_loop.dial_bootstrap();
+    let task = tokio::spawn(event_loop.run());
+    let protocols = std::sync::Arc::new(vec![
+        "/ipfs/id/1.0.0".to_string(),
+        "/ipfs/id/push/1.0.0".into(),
+        "/ipfs/ping/1.0.0".into(),
+        cfg.kad_protocol.clone(),
+        "/meshsub/1.1.0".into(),
+        "/meshsub/1.0.0".into(),
+    ]);
+    Ok((
+        NodeHandle {
+            peer_id,
+            protocols,
+            tx,
+        },
+        task,
+    ))
+}
