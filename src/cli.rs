@@ -48,6 +48,9 @@ pub enum Command {
         /// Maximum bytes to print.
         #[arg(short, long)]
         length: Option<u64>,
+        /// With a daemon: how long to wait for each block from the network (e.g. 30s).
+        #[arg(long, default_value = "60s")]
+        timeout: String,
     },
     /// Write a file or directory to the filesystem.
     Get {

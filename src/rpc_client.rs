@@ -112,3 +112,8 @@ pub fn require_daemon(repo: &Path) -> Result<String> {
         anyhow!("this command must be run in online mode. Try running 'wanda daemon' first")
     })
 }
+
+/// Calls a command whose answer is raw bytes (e.g. `cat`); returns the body as a reader.
+pub fn call_raw(base: &str, cmd: &str, args: &[(&str, &str)]) -> Result<impl std::io::Read> {
+    Ok(send(base, cmd, args, None)?.into_body().into_reader())
+}

@@ -143,7 +143,11 @@ pub struct Daemon {
 impl Daemon {
     /// Inits a repo with ephemeral ports (and `extra` config keys) and starts its daemon.
     pub fn start(extra: &[(&str, &str)]) -> Self {
-        let w = Wanda::init();
+        Self::start_existing(Wanda::init(), extra)
+    }
+
+    /// Starts a daemon on an existing repo (ephemeral ports, `extra` config keys).
+    pub fn start_existing(w: Wanda, extra: &[(&str, &str)]) -> Self {
         w.ok(&["config", "addresses.api", "/ip4/127.0.0.1/tcp/0"]);
         w.ok(&["config", "addresses.swarm", r#"["/ip4/127.0.0.1/tcp/0"]"#]);
         for (k, v) in extra {

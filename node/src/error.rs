@@ -76,6 +76,9 @@ pub enum Error {
         /// Decoder message.
         reason: String,
     },
+    /// A block could not be fetched from the network in time.
+    #[error("timed out fetching {0} from the network")]
+    FetchTimeout(String),
     /// A pin operation was refused.
     #[error("{0}")]
     Pin(String),

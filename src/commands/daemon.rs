@@ -24,7 +24,7 @@ async fn serve(repo: Repo) -> Result<()> {
         );
     }
     let cfg = NetConfig::from_config(repo.config())?;
-    let (node, node_task) = start(repo.key().clone(), cfg).await?;
+    let (node, node_task) = start(repo.key().clone(), cfg, repo.blockstore().clone()).await?;
     println!("Initializing daemon...");
     println!("WANDA version: {}", env!("CARGO_PKG_VERSION"));
     println!("Repo directory: {}", repo.dir().display());

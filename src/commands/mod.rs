@@ -27,7 +27,11 @@ pub fn run(cli: Cli) -> Result<()> {
             path,
             offset,
             length,
-        } => read::cat(&open(&repo_dir)?, &path, offset, length),
+            timeout,
+        } => match crate::rpc_client::api_url(&repo_dir) {
+            Some(base) => online::cat(&base, &path, offset, length, &timeout),
+            None => read::cat(&open(&repo_dir)?, &path, offset, length),
+        },
         Command::Get { path, output } => read::get(&open(&repo_dir)?, &path, output),
         Command::Ls { path } => read::ls(&open(&repo_dir)?, &path),
         Command::Block(cmd) => block::run(&open(&repo_dir)?, cmd),

@@ -149,3 +149,23 @@ pub fn routing(dir: &Path, cmd: RoutingCommand) -> Result<()> {
     }
     Ok(())
 }
+
+/// `cat` through the daemon (fetches missing blocks from the network).
+pub fn cat(base: &str, path: &str, offset: u64, length: Option<u64>, timeout: &str) -> Result<()> {
+    let off = offset.to_string();
+    let len = length.map(|l| l.to_string());
+    let mut args = vec![
+        ("arg", path),
+        ("offset", off.as_str()),
+        ("timeout", timeout),
+    ];
+    if let Some(l) = &len {
+        args.push(("length", l.as_str()));
+    }
+    let mut body = crate::rpc_client::call_raw(base, "cat", &args)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    std::io::copy(&mut body, &mut out)?;
+    out.flush()?;
+    Ok(())
+}

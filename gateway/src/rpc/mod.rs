@@ -2,6 +2,7 @@
 //! `{"Message","Code","Type":"error"}`. Bad input is a 4xx, never a 500.
 
 mod error;
+mod files;
 mod id;
 mod pubsub;
 mod routing;
@@ -34,6 +35,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
     Router::new()
         .route("/api/v0/id", post(id::id))
         .route("/api/v0/version", post(id::version))
+        .route("/api/v0/cat", post(files::cat))
         .route("/api/v0/swarm/peers", post(swarm::peers))
         .route("/api/v0/swarm/connect", post(swarm::connect))
         .route("/api/v0/swarm/disconnect", post(swarm::disconnect))

@@ -31,11 +31,18 @@ pub struct NodeBehaviour {
     pub relay: relay::client::Behaviour,
     /// Hole punching (public profile only).
     pub dcutr: Toggle<dcutr::Behaviour>,
+    /// Bitswap 1.2.0 (our own; also answers 1.1.0/1.0.0).
+    pub bitswap: crate::bitswap::Behaviour,
 }
 
 impl NodeBehaviour {
     /// Builds the behaviour for `key` under `cfg`.
-    pub fn new(key: &Keypair, relay: relay::client::Behaviour, cfg: &NetConfig) -> Result<Self> {
+    pub fn new(
+        key: &Keypair,
+        relay: relay::client::Behaviour,
+        cfg: &NetConfig,
+        store: crate::store::Blockstore,
+    ) -> Result<Self> {
         let peer_id = key.public().to_peer_id();
         let protocol = StreamProtocol::try_from_owned(cfg.kad_protocol.clone()).map_err(|e| {
             Error::BadConfigValue {
@@ -100,6 +107,7 @@ impl NodeBehaviour {
                 .nat_traversal
                 .then(|| dcutr::Behaviour::new(peer_id))
                 .into(),
+            bitswap: crate::bitswap::Behaviour::new(store),
         })
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct EventLoop {
     pending_provide: HashMap<kad::QueryId, Reply<()>>,
     pending_providers: HashMap<kad::QueryId, ProviderSearch>,
     topics: HashMap<gossipsub::TopicHash, (String, broadcast::Sender<PubsubMessage>)>,
+    /// Provider searches started for Bitswap: found providers are dialled.
+    provider_dials: std::collections::HashSet<kad::QueryId>,
     stats: NetStats,
 }
 
@@ -50,6 +52,7 @@ impl EventLoop {
             pending_provide: HashMap::new(),
             pending_providers: HashMap::new(),
             topics: HashMap::new(),
+            provider_dials: Default::default(),
             stats: NetStats::default(),
         }
     }
@@ -336,6 +339,19 @@ impl EventLoop {
                     });
                 }
             }
+            NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::NeedProviders { cid }) => {
+                // no connected peer has it: ask the DHT and dial whoever provides it
+                let key = kad::RecordKey::new(&cid.hash().to_bytes());
+                let id = self.swarm.behaviour_mut().kad.get_providers(key);
+                self.provider_dials.insert(id);
+            }
+            NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::BadBlock {
+                peer,
+                reason,
+                ..
+            }) => {
+                tracing::warn!("peer {peer} sent a bad block ({reason}); disconnected");
+            }
             NodeBehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
                     self.swarm
@@ -364,6 +380,19 @@ impl EventLoop {
                         Err(e) => Err(Error::InvalidInput(format!("provide: {e}"))),
                     };
                     let _ = r.send(res);
+                }
+            }
+            kad::QueryResult::GetProviders(res) if self.provider_dials.contains(&id) => {
+                if let Ok(kad::GetProvidersOk::FoundProviders { providers, .. }) = res {
+                    let me = *self.swarm.local_peer_id();
+                    for p in providers {
+                        if p != me && !self.swarm.is_connected(&p) {
+                            let _ = self.swarm.dial(DialOpts::peer_id(p).build());
+                        }
+                    }
+                }
+                if last {
+                    self.provider_dials.remove(&id);
                 }
             }
             kad::QueryResult::GetProviders(res) => {

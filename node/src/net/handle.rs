@@ -71,6 +71,7 @@ pub(super) enum Command {
 pub struct NodeHandle {
     pub(super) peer_id: PeerId,
     pub(super) protocols: std::sync::Arc<Vec<String>>,
+    pub(super) bitswap: crate::bitswap::BitswapHandle,
     pub(super) tx: mpsc::Sender<Command>,
 }
 
@@ -88,6 +89,20 @@ impl NodeHandle {
     /// This node's peer id.
     pub fn peer_id(&self) -> PeerId {
         self.peer_id
+    }
+
+    /// Fetches a block from the local store or, failing that, from peers over Bitswap (asking
+    /// the DHT for providers when no connected peer has it). The block is verified and stored.
+    pub async fn fetch_block(&self, cid: Cid, timeout: Duration) -> Result<Vec<u8>> {
+        self.bitswap.get(cid, timeout).await.map_err(|e| match e {
+            crate::bitswap::BitswapError::Timeout(_) => Error::FetchTimeout(cid.to_string()),
+            other => Error::InvalidInput(other.to_string()),
+        })
+    }
+
+    /// Tells peers that want `cid` that it is now here (call after local adds).
+    pub fn block_added(&self, cid: Cid) {
+        let _ = self.bitswap.block_added(cid);
     }
 
     /// Protocols this node speaks (as identify announces them).

@@ -6,12 +6,14 @@
 
 mod announce;
 mod behaviour;
+mod block_source;
 mod config;
 mod event_loop;
 mod handle;
 mod swarm;
 
 pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
+pub use block_source::NetworkBlocks;
 pub use config::NetConfig;
 pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
 pub use swarm::start;

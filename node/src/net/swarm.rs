@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 pub async fn start(
     key: Keypair,
     cfg: NetConfig,
+    store: crate::store::Blockstore,
 ) -> Result<(NodeHandle, tokio::task::JoinHandle<()>)> {
     let net_err = |e: String| Error::InvalidInput(format!("network: {e}"));
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key.clone())
@@ -30,7 +31,9 @@ pub async fn start(
         .map_err(|e| net_err(e.to_string()))?
         .with_relay_client(noise::Config::new, yamux::Config::default)
         .map_err(|e| net_err(e.to_string()))?
-        .with_behaviour(|key, relay| NodeBehaviour::new(key, relay, &cfg).map_err(Box::from))
+        .with_behaviour(|key, relay| {
+            NodeBehaviour::new(key, relay, &cfg, store.clone()).map_err(Box::from)
+        })
         .map_err(|e| net_err(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
         .build();
@@ -45,6 +48,7 @@ pub async fn start(
         pending_listens += 1;
     }
     let peer_id = *swarm.local_peer_id();
+    let bitswap = swarm.behaviour().bitswap.handle();
     let (tx, rx) = mpsc::channel(256);
     let mut event_loop = EventLoop::new(swarm, rx, cfg.clone());
     event_loop.wait_for_listeners(pending_listens).await?;
@@ -57,12 +61,16 @@ pub async fn start(
         cfg.kad_protocol.clone(),
         "/meshsub/1.1.0".into(),
         "/meshsub/1.0.0".into(),
+        "/ipfs/bitswap/1.2.0".into(),
+        "/ipfs/bitswap/1.1.0".into(),
+        "/ipfs/bitswap/1.0.0".into(),
     ]);
     Ok((
         NodeHandle {
             peer_id,
             protocols,
             tx,
+            bitswap,
         },
         task,
     ))
