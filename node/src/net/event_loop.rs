@@ -135,6 +135,11 @@ impl EventLoop {
                 let _ = r.send(Ok(self.listen_addrs.clone()));
             }
             Command::Connect(addr, r) => {
+                if let Some(peer) = peer_of(&addr).filter(|p| self.swarm.is_connected(p)) {
+                    // like Kubo: connecting to a connected peer succeeds
+                    let _ = r.send(Ok(peer));
+                    return;
+                }
                 let opts = match peer_of(&addr) {
                     Some(peer) => DialOpts::peer_id(peer)
                         .addresses(vec![addr.clone()])

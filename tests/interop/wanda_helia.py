@@ -1,0 +1,86 @@
+"""WANDA <-> Helia 7 over libp2p: Bitswap both ways (bytes compared) and gossipsub both ways on
+/wanda-telescope. Run inside a loopback-only network namespace (run_wanda_helia.sh does that).
+Ends with "N passed, M failed"; exit 1 on failure."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "helia"))
+from helia_client import HeliaPeer  # noqa: E402
+from pubsub_checks import Tally, WandaDaemon, seed_bytes  # noqa: E402
+
+TOPIC = "/wanda-telescope"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wanda", required=True)
+    ap.add_argument("--sizes", default="0,1,10485760")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="wanda-helia-"))
+    t = Tally()
+    files = {f"w-{n}.bin": seed_bytes(f"wanda-to-helia-{n}", n) for n in sizes}
+    d = WandaDaemon(args.wanda, tmp / "wanda", files)
+    try:
+        with HeliaPeer(stderr_path=tmp / "helia.log") as h:
+            r = h.connect(d.addr)
+            t.check("helia connects to wanda", r.get("ok", True) is not False)
+            for n in sizes:
+                name = f"w-{n}.bin"
+                t0 = time.time()
+                try:
+                    got = h.cat(d.cids[name], tmp / f"h-got-{n}", timeout_ms=60_000)
+                    ok = got["sha256"] == hashlib.sha256(files[name]).hexdigest()
+                except Exception as e:  # noqa: BLE001 - report, keep going
+                    ok, got = False, str(e)
+                t.check(f"WANDA->Helia {n} B ({time.time() - t0:.2f} s)", ok, str(got)[:300])
+            helia_addr = next(a for a in h.addrs if a.startswith("/ip4/127."))
+            r = d.run("swarm", "connect", helia_addr)
+            t.check("wanda connects to helia", r.returncode == 0, r.stderr.decode())
+            for n in sizes:
+                data = seed_bytes(f"helia-to-wanda-{n}", n)
+                f = tmp / f"h-{n}.bin"
+                f.write_bytes(data)
+                cid = h.add(f, kubo=True)
+                t0 = time.time()
+                r = d.run("cat", "--timeout", "30s", cid)
+                t.check(f"Helia->WANDA {n} B ({time.time() - t0:.2f} s)",
+                        r.returncode == 0 and r.stdout == data, r.stderr.decode()[-300:])
+            # gossipsub: Helia -> WANDA
+            sub = d.subscribe(TOPIC)
+            time.sleep(0.5)
+            try:
+                h.publish(TOPIC, b"from helia", timeout_ms=20_000)
+                out, _ = sub.communicate(timeout=20)
+                t.check("gossipsub Helia->WANDA", out.decode().strip() == "from helia", out.decode())
+            except Exception as e:  # noqa: BLE001
+                sub.kill()
+                t.check("gossipsub Helia->WANDA", False, str(e))
+            # gossipsub: WANDA -> Helia
+            h.subscribe(TOPIC)
+            if d.wait_topic_peer(TOPIC, h.peer_id):
+                d.run("pubsub", "pub", TOPIC, "from wanda").check_returncode()
+                try:
+                    msg = h.wait_message(TOPIC, timeout=20)
+                    t.check("gossipsub WANDA->Helia", msg["data"] == b"from wanda" and msg.get("from") == d.peer_id,
+                            str(msg))
+                except Exception as e:  # noqa: BLE001
+                    t.check("gossipsub WANDA->Helia", False, str(e))
+            else:
+                t.check("gossipsub WANDA->Helia", False, "wanda never saw helia on the topic")
+    finally:
+        d.stop()
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
