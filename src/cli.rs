@@ -188,13 +188,13 @@ pub struct AddArgs {
     #[arg(short = 'n', long)]
     pub only_hash: bool,
     /// Pin the result (default true; `--pin=false` to skip).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub pin: bool,
     /// CID version (0 or 1; 1 implies --raw-leaves).
     #[arg(long, default_value_t = 0)]
     pub cid_version: u8,
     /// Use raw blocks for leaves.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub raw_leaves: Option<bool>,
     /// Chunking algorithm, size-N.
     #[arg(short = 's', long, default_value = "size-262144")]
@@ -206,7 +206,7 @@ pub struct AddArgs {
     #[arg(short = 'H', long)]
     pub hidden: bool,
     /// Progress bar (default: on when stderr is a terminal).
-    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub progress: bool,
 }
 
@@ -259,7 +259,7 @@ pub enum DagCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Pin the roots (default true).
-        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
         pin_roots: bool,
     },
 }
@@ -273,7 +273,7 @@ pub enum PinCommand {
         #[arg(required = true)]
         paths: Vec<String>,
         /// Pin recursively (`--recursive=false` for a direct pin).
-        #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
         recursive: bool,
         /// A name for the pin.
         #[arg(long)]

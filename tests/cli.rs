@@ -261,3 +261,28 @@ fn pins_and_gc() {
     );
     assert!(w.ok(&["repo", "stat"]).contains("NumObjects: 0"));
 }
+
+#[test]
+fn optional_value_flags_do_not_swallow_the_path() {
+    // `--raw-leaves FILE` is the flag plus a path (Kubo's syntax), `--pin=false` takes a value
+    let w = Wanda::init();
+    let f = w.path("one");
+    write(&f, b"x");
+    let cid = w
+        .ok(&["add", "-Q", "--raw-leaves", f.to_str().unwrap()])
+        .trim()
+        .to_string();
+    assert!(cid.starts_with("bafkrei"), "{cid}");
+    let cid = w
+        .ok(&[
+            "add",
+            "-Q",
+            "--raw-leaves=false",
+            "--pin=false",
+            f.to_str().unwrap(),
+        ])
+        .trim()
+        .to_string();
+    assert!(cid.starts_with("Qm"), "{cid}");
+    assert!(!w.ok(&["pin", "ls"]).contains(&cid));
+}
