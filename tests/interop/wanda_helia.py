@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "helia"))
 from helia_client import HeliaPeer  # noqa: E402
-from pubsub_checks import Tally, WandaDaemon, seed_bytes  # noqa: E402
+from interop_common import Tally, WandaDaemon, seed_bytes  # noqa: E402
 
 TOPIC = "/wanda-telescope"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import os
 import subprocess
@@ -19,20 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from interop_common import seed_bytes, wanda  # noqa: E402
 from kubo import Kubo, hard_exit  # noqa: E402
-
-
-def seed_bytes(seed: str, n: int) -> bytes:
-    out = bytearray()
-    k = 0
-    while len(out) < n:
-        out += hashlib.sha256(seed.encode() + k.to_bytes(8, "little")).digest()
-        k += 1
-    return bytes(out[:n])
-
-
-def wanda(bin_: str, repo: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([bin_, "--repo", str(repo), *args], capture_output=True, timeout=timeout)
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""Shared helpers for interop scripts: deterministic bytes, the wanda CLI, a wanda daemon."""
+"""Shared helpers for the interop scripts: deterministic bytes, the wanda CLI, a wanda daemon."""
 
 from __future__ import annotations
 
