@@ -68,7 +68,6 @@ impl From<wanda_node::Error> for RpcError {
             E::BlockNotFound(_) | E::NoSuchLink { .. } => StatusCode::NOT_FOUND,
             E::Store(_) | E::Io { .. } | E::IoBare(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::FetchTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            E::InvalidInput(m) if m.contains("timed out") => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         };
         RpcError {

@@ -147,7 +147,7 @@ impl NodeHandle {
             self.call(|r| Command::FindProviders(cid, limit, r)),
         )
         .await
-        .map_err(|_| Error::InvalidInput(format!("finding providers of {cid} timed out")))?
+        .map_err(|_| Error::FetchTimeout(format!("providers of {cid}")))?
     }
 
     /// Publishes `data` on `topic` (signed).
