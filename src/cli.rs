@@ -10,6 +10,16 @@ pub struct Cli {
     /// Repo directory.
     #[arg(long, global = true, env = "WANDA_REPO", value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// RPC credential sent to the daemon (`bearer:TOKEN` or `basic:USER:PASSWORD`, like an
+    /// `api.authorizations.*.auth_secret`).
+    #[arg(
+        long,
+        global = true,
+        env = "WANDA_API_AUTH",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub api_auth: Option<String>,
     /// More logging (-v info, -vv debug); WANDA_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -90,6 +100,9 @@ pub enum Command {
     Repo(RepoCommand),
     /// Run the node online (RPC API, swarm) until SIGINT/SIGTERM.
     Daemon,
+    /// The main job on simulated hardware: a local node, a short capture session, each
+    /// capture's CID and gateway URL; then serves until Ctrl-C (or exits with --exit).
+    Demo(DemoArgs),
     /// Show the node's identity (and addresses when the daemon runs).
     Id,
     /// Peers and connections (needs the daemon).
@@ -101,6 +114,15 @@ pub enum Command {
     /// DHT content routing (needs the daemon).
     #[command(subcommand)]
     Routing(RoutingCommand),
+    /// IPNS keys.
+    #[command(subcommand)]
+    Key(crate::commands::key::KeyCommand),
+    /// IPNS names: publish and resolve (needs the daemon).
+    #[command(subcommand)]
+    Name(crate::commands::name::NameCommand),
+    /// Node statistics (needs the daemon).
+    #[command(subcommand)]
+    Stats(crate::commands::stats::StatsCommand),
 }
 
 /// `wanda swarm …`.
@@ -313,4 +335,21 @@ pub enum RepoCommand {
     },
     /// Re-hash every block.
     Verify,
+}
+
+/// `wanda demo`.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Captures in the demo session.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub images: u32,
+    /// Exposure of each capture, seconds.
+    #[arg(long, default_value_t = 0.5)]
+    pub exposure: f64,
+    /// Size of the simulated sensor, WIDTHxHEIGHT (default: the Pi HQ camera's 4056x3040).
+    #[arg(long, default_value = "4056x3040")]
+    pub sim_size: String,
+    /// Exit once every capture is published instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub exit: bool,
 }

@@ -3,11 +3,14 @@
 //! This file only parses arguments and maps errors to exit codes; every command lives in
 //! `commands/`.
 
+mod api;
+mod app;
 mod cli;
 mod commands;
 mod output;
 mod progress;
 mod rpc_client;
+mod runtime;
 
 use clap::Parser;
 
@@ -30,9 +33,11 @@ fn main() {
 }
 
 fn init_tracing(verbose: u8) {
+    // Kademlia warns "Failed to trigger bootstrap: No known peers" on every timer tick of a
+    // node with no peers yet (the `local` profile's normal state): keep it at -vv.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,libp2p_kad::behaviour=error",
+        1 => "info,libp2p_kad::behaviour=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WANDA_LOG")

@@ -1,9 +1,24 @@
 //! Talking to a running daemon over its Kubo-compatible RPC (`$REPO/api`).
+//!
+//! Credentials: `--api-auth SECRET` or `$WANDA_API_AUTH` (Kubo's `AuthSecret` syntax:
+//! `bearer:TOKEN` or `basic:USER:PASSWORD`) is sent as the `Authorization` header of every call.
+
+pub mod multipart;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::OnceLock;
+
+static AUTH: OnceLock<String> = OnceLock::new();
+
+/// Sets the credential sent with every call (once, at start-up).
+pub fn set_auth(secret: Option<&str>) {
+    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        let _ = AUTH.set(wanda_gateway::rpc::header_value(secret));
+    }
+}
 
 /// The daemon's RPC base URL if `$REPO/api` exists.
 pub fn api_url(repo: &Path) -> Option<String> {
@@ -40,7 +55,8 @@ fn url(base: &str, cmd: &str, args: &[(&str, &str)]) -> String {
     u
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986 unreserved bytes.
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -51,18 +67,34 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// A request body.
+pub enum Body<'a> {
+    /// No body.
+    Empty,
+    /// Bytes (e.g. `pubsub/pub`).
+    Bytes(&'a [u8]),
+    /// A streamed multipart body (`add`, `block/put`, `dag/import`).
+    Multipart(multipart::MultipartBody),
+}
+
 fn send(
     base: &str,
     cmd: &str,
     args: &[(&str, &str)],
-    body: Option<&[u8]>,
+    body: Body<'_>,
 ) -> Result<ureq::http::Response<ureq::Body>> {
-    let req = agent().post(url(base, cmd, args));
-    let mut resp = match body {
-        Some(b) => req.send(b),
-        None => req.send_empty(),
+    let mut req = agent().post(url(base, cmd, args));
+    if let Some(auth) = AUTH.get() {
+        req = req.header("Authorization", auth);
     }
-    .with_context(|| format!("cannot reach the daemon at {base}"))?;
+    let sent = match body {
+        Body::Empty => req.send_empty(),
+        Body::Bytes(b) => req.send(b),
+        Body::Multipart(m) => req
+            .header("Content-Type", m.content_type())
+            .send(ureq::SendBody::from_owned_reader(m)),
+    };
+    let mut resp = sent.with_context(|| format!("cannot reach the daemon at {base}"))?;
     if !resp.status().is_success() {
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         let msg = serde_json::from_str::<Value>(&text)
@@ -76,6 +108,7 @@ fn send(
 
 /// Calls `cmd` and parses the JSON answer.
 pub fn call(base: &str, cmd: &str, args: &[(&str, &str)], body: Option<&[u8]>) -> Result<Value> {
+    let body = body.map_or(Body::Empty, Body::Bytes);
     let mut resp = send(base, cmd, args, body)?;
     let text = resp.body_mut().read_to_string()?;
     if text.trim().is_empty() {
@@ -90,16 +123,34 @@ pub fn call_stream(
     base: &str,
     cmd: &str,
     args: &[(&str, &str)],
+    on_line: impl FnMut(Value) -> Result<bool>,
+) -> Result<()> {
+    call_stream_with(base, cmd, args, Body::Empty, on_line)
+}
+
+/// [`call_stream`] with a request body. A `{"Message","Type":"error"}` line (an error after
+/// the stream started) ends the call with that error.
+pub fn call_stream_with(
+    base: &str,
+    cmd: &str,
+    args: &[(&str, &str)],
+    body: Body<'_>,
     mut on_line: impl FnMut(Value) -> Result<bool>,
 ) -> Result<()> {
-    let resp = send(base, cmd, args, None)?;
+    let resp = send(base, cmd, args, body)?;
     let reader = BufReader::new(resp.into_body().into_reader());
     for line in reader.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        if !on_line(serde_json::from_str(&line)?)? {
+        let value: Value = serde_json::from_str(&line)?;
+        if value["Type"] == "error"
+            && let Some(msg) = value["Message"].as_str()
+        {
+            bail!("{msg}");
+        }
+        if !on_line(value)? {
             break;
         }
     }
@@ -114,6 +165,8 @@ pub fn require_daemon(repo: &Path) -> Result<String> {
 }
 
 /// Calls a command whose answer is raw bytes (e.g. `cat`); returns the body as a reader.
-pub fn call_raw(base: &str, cmd: &str, args: &[(&str, &str)]) -> Result<impl std::io::Read> {
-    Ok(send(base, cmd, args, None)?.into_body().into_reader())
+pub fn call_raw(base: &str, cmd: &str, args: &[(&str, &str)]) -> Result<impl Read + use<>> {
+    Ok(send(base, cmd, args, Body::Empty)?
+        .into_body()
+        .into_reader())
 }

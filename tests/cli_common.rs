@@ -150,9 +150,16 @@ impl Daemon {
     pub fn start_existing(w: Wanda, extra: &[(&str, &str)]) -> Self {
         w.ok(&["config", "addresses.api", "/ip4/127.0.0.1/tcp/0"]);
         w.ok(&["config", "addresses.swarm", r#"["/ip4/127.0.0.1/tcp/0"]"#]);
+        w.ok(&["config", "addresses.gateway", "/ip4/127.0.0.1/tcp/0"]);
+        w.ok(&["config", "camera.driver", "sim"]);
+        w.ok(&["config", "camera.sim_width", "640"]);
+        w.ok(&["config", "camera.sim_height", "480"]);
         for (k, v) in extra {
             w.ok(&["config", k, v]);
         }
+        // a daemon killed with -9 leaves these behind; wait for the new ones
+        let _ = std::fs::remove_file(w.repo.join("api"));
+        let _ = std::fs::remove_file(w.repo.join("gateway"));
         let child = w
             .cmd()
             .arg("daemon")

@@ -1,4 +1,5 @@
-//! WANDA's HTTP side: the Kubo-compatible RPC (`/api/v0/*`) and, with the HTTP issue, the path
-//! and trustless gateway. Knows nothing of hardware.
+//! WANDA's HTTP side: the Kubo-compatible RPC (`/api/v0/*`) and the IPFS path + trustless
+//! gateway (`/ipfs/*`, `/ipns/*`). Knows nothing of hardware.
 
+pub mod gateway;
 pub mod rpc;

@@ -1,5 +1,6 @@
 //! `dag export` / `dag import`: whole DAGs as CAR v1 files, as Kubo does them.
 
+use crate::blocks::BlockSource;
 use crate::car::{CarReader, export_dfs};
 use crate::error::{Error, Result};
 use crate::pinning::pin_add;
@@ -14,15 +15,20 @@ pub struct ImportReport {
     pub roots: Vec<Cid>,
     /// Blocks read (each verified against its CID).
     pub blocks: u64,
+    /// Bytes of those blocks' data (Kubo's `BlockBytesCount`).
+    pub block_bytes: u64,
 }
 
 /// Writes the DAG under `root` as a CAR v1 in Kubo's order (depth-first, each block once).
-pub fn export_car(store: &Blockstore, root: &Cid, out: &mut dyn Write) -> Result<()> {
-    if !store.has(root)? {
-        return Err(Error::BlockNotFound(*root));
-    }
-    export_dfs(std::slice::from_ref(root), |cid: &Cid| store.get(cid), out)
-        .map_err(|e| Error::Car(e.to_string()))?;
+/// `src` is the local store, or a source that also fetches from the network.
+pub fn export_car(src: &dyn BlockSource, root: &Cid, out: &mut dyn Write) -> Result<()> {
+    src.get_block(root)?;
+    let get = |cid: &Cid| match src.get_block(cid) {
+        Ok(block) => Ok(Some(block)),
+        Err(Error::BlockNotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    };
+    export_dfs(std::slice::from_ref(root), get, out).map_err(|e| Error::Car(e.to_string()))?;
     Ok(())
 }
 
@@ -33,10 +39,11 @@ pub fn import_car(store: &Blockstore, input: impl Read, pin_roots: bool) -> Resu
     let mut reader = CarReader::new(input).map_err(|e| Error::Car(e.to_string()))?;
     let roots = reader.roots().to_vec();
     let mut writer = store.writer()?;
-    let mut blocks = 0;
+    let (mut blocks, mut block_bytes) = (0, 0);
     while let Some((cid, data)) = reader.next_block().map_err(|e| Error::Car(e.to_string()))? {
         writer.put(&cid, &data)?;
         blocks += 1;
+        block_bytes += data.len() as u64;
     }
     writer.finish()?;
     if pin_roots {
@@ -45,5 +52,9 @@ pub fn import_car(store: &Blockstore, input: impl Read, pin_roots: bool) -> Resu
                 .map_err(|e| Error::Pin(format!("pinning root {root}: {e}")))?;
         }
     }
-    Ok(ImportReport { roots, blocks })
+    Ok(ImportReport {
+        roots,
+        blocks,
+        block_bytes,
+    })
 }

@@ -32,6 +32,11 @@ pub fn run(dir: &Path, args: AddArgs) -> Result<()> {
     }
     let total = if stdin { 0 } else { input_size(&args.paths) };
     let bar = bytes_bar(total, args.progress && !args.quieter);
+    if !opts.only_hash
+        && let Some(base) = crate::rpc_client::api_url(dir)
+    {
+        return super::rpc::add::run(&base, &args, stdin, &bar);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut print_err: Option<std::io::Error> = None;

@@ -9,7 +9,12 @@ use wanda_node::parse_cid;
 use wanda_node::repo::Repo;
 use wanda_node::store::{PinMode, PinRecord};
 
-pub fn run(repo: &Repo, cmd: BlockCommand) -> Result<()> {
+/// Runs a `block` subcommand: through the daemon when one runs, else on the repo.
+pub fn run(dir: &std::path::Path, cmd: BlockCommand) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::block::run(&base, cmd);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     match cmd {
         BlockCommand::Get { cid } => {

@@ -29,14 +29,17 @@ pub fn run(dir: &Path, key: &str, value: Option<String>, json: bool) -> Result<(
             let mut doc = read_config_doc(dir)?;
             set_key(&mut doc, &defaults, key, parse_value(&raw, json)?)?;
             node_config_after_set(&doc, key)?;
+            crate::app::config::AppConfig::from_doc(&doc)?;
             write_config_doc(dir, &doc)?;
         }
     }
     Ok(())
 }
 
-/// The document of known keys: the node's sections for the repo's profile.
+/// The document of known keys: the node's sections for the repo's profile and the app's.
 fn defaults_for(cfg: &NodeConfig) -> Result<toml::Table> {
     let defaults = NodeConfig::for_profile(cfg.network.profile, cfg.identity.peer_id.clone());
-    Ok(toml::Table::try_from(defaults)?)
+    let mut doc = toml::Table::try_from(defaults)?;
+    doc.extend(crate::app::config::AppConfig::default_sections());
+    Ok(doc)
 }

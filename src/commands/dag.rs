@@ -5,7 +5,12 @@ use anyhow::Result;
 use std::io::Write;
 use wanda_node::repo::Repo;
 
-pub fn run(repo: &Repo, cmd: DagCommand) -> Result<()> {
+/// Runs a `dag` subcommand: through the daemon when one runs, else on the repo.
+pub fn run(dir: &std::path::Path, cmd: DagCommand) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::dag::run(&base, cmd);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     match cmd {
         DagCommand::Export { cid } => {

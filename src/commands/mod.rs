@@ -5,11 +5,16 @@ mod block;
 mod config;
 mod daemon;
 mod dag;
+mod demo;
 mod init;
+pub(crate) mod key;
+pub(crate) mod name;
 mod online;
 mod pin;
 mod read;
 mod repo;
+mod rpc;
+pub(crate) mod stats;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
@@ -18,7 +23,11 @@ use wanda_node::repo::Repo;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if let Command::Demo(args) = cli.command {
+        return demo::run(cli.repo, args);
+    }
     let repo_dir = repo_dir(cli.repo)?;
+    crate::rpc_client::set_auth(cli.api_auth.as_deref());
     match cli.command {
         Command::Init { profile } => init::run(&repo_dir, &profile),
         Command::Config { key, value, json } => config::run(&repo_dir, &key, value, json),
@@ -32,22 +41,26 @@ pub fn run(cli: Cli) -> Result<()> {
             Some(base) => online::cat(&base, &path, offset, length, &timeout),
             None => read::cat(&open(&repo_dir)?, &path, offset, length),
         },
-        Command::Get { path, output } => read::get(&open(&repo_dir)?, &path, output),
-        Command::Ls { path } => read::ls(&open(&repo_dir)?, &path),
-        Command::Block(cmd) => block::run(&open(&repo_dir)?, cmd),
+        Command::Get { path, output } => read::get(&repo_dir, &path, output),
+        Command::Ls { path } => read::ls(&repo_dir, &path),
+        Command::Block(cmd) => block::run(&repo_dir, cmd),
         Command::Refs {
             path,
             recursive,
             unique,
-        } => read::refs(&open(&repo_dir)?, &path, recursive, unique),
-        Command::Dag(cmd) => dag::run(&open(&repo_dir)?, cmd),
-        Command::Pin(cmd) => pin::run(&open(&repo_dir)?, cmd),
-        Command::Repo(cmd) => repo::run(&open(&repo_dir)?, cmd),
+        } => read::refs(&repo_dir, &path, recursive, unique),
+        Command::Dag(cmd) => dag::run(&repo_dir, cmd),
+        Command::Pin(cmd) => pin::run(&repo_dir, cmd),
+        Command::Repo(cmd) => repo::run(&repo_dir, cmd),
         Command::Daemon => daemon::run(&repo_dir),
+        Command::Demo(_) => unreachable!("handled above"),
         Command::Id => online::id(&repo_dir),
         Command::Swarm(cmd) => online::swarm(&repo_dir, cmd),
         Command::Pubsub(cmd) => online::pubsub(&repo_dir, cmd),
         Command::Routing(cmd) => online::routing(&repo_dir, cmd),
+        Command::Key(cmd) => key::run(&repo_dir, cmd),
+        Command::Name(cmd) => name::run(&repo_dir, cmd),
+        Command::Stats(cmd) => stats::run(&repo_dir, cmd),
     }
 }
 

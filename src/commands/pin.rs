@@ -6,7 +6,12 @@ use wanda_node::pinning::{PinFilter, pin_add, pin_ls, pin_rm};
 use wanda_node::repo::Repo;
 use wanda_node::unixfs::resolve_path;
 
-pub fn run(repo: &Repo, cmd: PinCommand) -> Result<()> {
+/// Runs a `pin` subcommand: through the daemon when one runs, else on the repo.
+pub fn run(dir: &std::path::Path, cmd: PinCommand) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::pin::run(&base, cmd);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     match cmd {
         PinCommand::Add {

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use wanda_node::dag_walk;
 use wanda_node::repo::Repo;
 use wanda_node::unixfs::{FileReader, export_to_path, list_directory, node_kind, resolve_path};
@@ -18,7 +18,12 @@ pub fn cat(repo: &Repo, path: &str, offset: u64, length: Option<u64>) -> Result<
     Ok(())
 }
 
-pub fn get(repo: &Repo, path: &str, output: Option<PathBuf>) -> Result<()> {
+/// `get`: through the daemon when one runs, else from the repo.
+pub fn get(dir: &Path, path: &str, output: Option<PathBuf>) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::read::get(&base, path, output);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     let resolved = resolve_path(store, path)?;
     let out = output.unwrap_or_else(|| {
@@ -38,7 +43,12 @@ pub fn get(repo: &Repo, path: &str, output: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-pub fn ls(repo: &Repo, path: &str) -> Result<()> {
+/// `ls`: through the daemon when one runs, else from the repo.
+pub fn ls(dir: &Path, path: &str) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::read::ls(&base, path);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     let resolved = resolve_path(store, path)?;
     let stdout = std::io::stdout();
@@ -61,7 +71,12 @@ pub fn ls(repo: &Repo, path: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn refs(repo: &Repo, path: &str, recursive: bool, unique: bool) -> Result<()> {
+/// `refs`: through the daemon when one runs, else from the repo.
+pub fn refs(dir: &Path, path: &str, recursive: bool, unique: bool) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir) {
+        return super::rpc::read::refs(&base, path, recursive, unique);
+    }
+    let repo = Repo::open(dir)?;
     let store = repo.blockstore();
     let resolved = resolve_path(store, path)?;
     let stdout = std::io::stdout();

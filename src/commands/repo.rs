@@ -5,7 +5,16 @@ use crate::progress::count_bar;
 use anyhow::{Result, bail};
 use wanda_node::repo::Repo;
 
-pub fn run(repo: &Repo, cmd: RepoCommand) -> Result<()> {
+/// Runs a `repo` subcommand: through the daemon when one runs (except `verify`), else on the
+/// repo.
+pub fn run(dir: &std::path::Path, cmd: RepoCommand) -> Result<()> {
+    if let Some(base) = crate::rpc_client::api_url(dir)
+        && !matches!(cmd, RepoCommand::Verify)
+    {
+        return super::rpc::repo::run(&base, cmd);
+    }
+    let repo = Repo::open(dir)?;
+    let repo = &repo;
     let store = repo.blockstore();
     match cmd {
         RepoCommand::Gc { quiet } => {

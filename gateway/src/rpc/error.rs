@@ -55,6 +55,42 @@ impl RpcError {
         }
     }
 
+    /// 401: no or unknown credentials (`api.authorizations`).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        RpcError {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+        }
+    }
+
+    /// 403: valid credentials that do not cover this path.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        RpcError {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The error as the last line of a JSON stream that has already started (Code 0).
+    pub fn stream_line(&self) -> String {
+        let body = Body {
+            message: &self.message,
+            code: 0,
+            kind: "error",
+        };
+        format!("{}\n", serde_json::to_string(&body).unwrap_or_default())
+    }
+
     /// The response.
     pub fn into_response_with_status(self) -> Response {
         self.into_response()

@@ -1,17 +1,33 @@
 //! Kubo-compatible RPC: `POST /api/v0/<command>?arg=…`, JSON bodies, Kubo's error shape
 //! `{"Message","Code","Type":"error"}`. Bad input is a 4xx, never a 500.
 
+mod add;
+mod auth;
+mod blocks;
+mod dag;
 mod error;
 mod files;
+mod get;
 mod id;
+mod key;
+mod ls;
+mod multipart;
+mod name;
+mod params;
+mod pin;
 mod pubsub;
+mod refs;
+mod repo;
 mod routing;
+mod stats;
+mod stream;
 mod swarm;
 
+pub use auth::{Authorizations, header_value};
 pub use error::RpcError;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -28,6 +44,12 @@ pub struct RpcContext {
     pub store: Blockstore,
     /// The node's public key (protobuf encoding), for `id`.
     pub public_key: Vec<u8>,
+    /// The repo directory, for `repo/stat`.
+    pub repo_dir: std::path::PathBuf,
+    /// `storage.max_storage` in bytes, for `repo/stat`.
+    pub storage_max: u64,
+    /// Credentials every request must carry (none configured = open, loopback only).
+    pub auth: Authorizations,
 }
 
 /// The RPC router.
@@ -36,6 +58,31 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/api/v0/id", post(id::id))
         .route("/api/v0/version", post(id::version))
         .route("/api/v0/cat", post(files::cat))
+        .route(
+            "/api/v0/add",
+            post(add::add).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v0/get", post(get::get))
+        .route("/api/v0/ls", post(ls::ls))
+        .route("/api/v0/block/get", post(blocks::get))
+        .route(
+            "/api/v0/block/put",
+            post(blocks::put).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v0/block/stat", post(blocks::stat))
+        .route("/api/v0/block/rm", post(blocks::rm))
+        .route("/api/v0/dag/export", post(dag::export))
+        .route(
+            "/api/v0/dag/import",
+            post(dag::import).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v0/pin/add", post(pin::add))
+        .route("/api/v0/pin/rm", post(pin::rm))
+        .route("/api/v0/pin/ls", post(pin::ls))
+        .route("/api/v0/refs", post(refs::refs))
+        .route("/api/v0/refs/local", post(refs::local))
+        .route("/api/v0/repo/stat", post(repo::stat))
+        .route("/api/v0/repo/gc", post(repo::gc))
         .route("/api/v0/swarm/peers", post(swarm::peers))
         .route("/api/v0/swarm/connect", post(swarm::connect))
         .route("/api/v0/swarm/disconnect", post(swarm::disconnect))
@@ -46,7 +93,16 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/api/v0/pubsub/peers", post(pubsub::peers))
         .route("/api/v0/routing/provide", post(routing::provide))
         .route("/api/v0/routing/findprovs", post(routing::findprovs))
+        .route("/api/v0/key/gen", post(key::generate))
+        .route("/api/v0/key/list", post(key::list))
+        .route("/api/v0/name/publish", post(name::publish))
+        .route("/api/v0/name/resolve", post(name::resolve))
+        .route("/api/v0/stats/bw", post(stats::bw))
         .fallback(unknown_command)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(ctx.auth.clone()),
+            auth::require,
+        ))
         .layer(middleware::from_fn(post_only))
         .with_state(ctx)
 }

@@ -54,6 +54,10 @@ pub struct Behaviour {
     cmd_tx: mpsc::UnboundedSender<Command>,
     cmd_rx: mpsc::UnboundedReceiver<Command>,
     tick: Option<Interval>,
+    /// Verifies and stores received blocks on its own thread.
+    pub(super) storing: super::store_worker::StoreWorker,
+    /// Blocks handed to `storing` and not yet reported back.
+    pub(super) pending_store: HashSet<Cid>,
 }
 
 impl Behaviour {
@@ -61,7 +65,6 @@ impl Behaviour {
     pub fn new(store: Blockstore) -> Self {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         Behaviour {
-            store,
             client: Client::default(),
             peers: HashMap::new(),
             dirty: HashSet::new(),
@@ -70,6 +73,9 @@ impl Behaviour {
             cmd_tx,
             cmd_rx,
             tick: None,
+            storing: super::store_worker::StoreWorker::spawn(store.clone()),
+            pending_store: HashSet::new(),
+            store,
         }
     }
 
@@ -271,6 +277,9 @@ impl NetworkBehaviour for Behaviour {
         });
         while tick.poll_tick(cx).is_ready() {
             self.client.tick(Instant::now());
+        }
+        while let Poll::Ready(Some(report)) = self.storing.rx.poll_recv(cx) {
+            self.on_stored(report);
         }
         self.apply_actions();
         self.flush();

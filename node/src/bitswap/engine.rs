@@ -6,6 +6,7 @@ use super::handle::BitswapError;
 use super::handler::HandlerIn;
 use super::message::{Message, Wantlist};
 use super::prefix::Prefix;
+use super::store_worker::{Received, Stored};
 use super::{BitswapEvent, MAX_BATCH_BYTES, MAX_IN_FLIGHT_BYTES};
 use crate::ipld::{DAG_PB, SHA2_256};
 use cid::Cid;
@@ -52,14 +53,22 @@ impl Behaviour {
         match self.client.status(&cid) {
             BlockStatus::Late => self.stats.duplicate_blocks += 1,
             BlockStatus::Unsolicited => self.bad_block(peer, Some(cid), "unsolicited block".into()),
+            BlockStatus::Wanted if self.pending_store.contains(&cid) => {
+                self.stats.duplicate_blocks += 1
+            }
             BlockStatus::Wanted => {
-                if let Err(e) = crate::ipld::verify_block(&cid, &data) {
-                    return self.bad_block(peer, Some(cid), e.to_string());
-                }
-                if let Err(e) = self.store.put(&cid, &data) {
-                    tracing::warn!("bitswap: storing {cid} failed: {e}");
-                    return self.client.fail(&cid, BitswapError::Store(e.to_string()));
-                }
+                // verified and stored on the store thread; `on_stored` completes the want
+                self.pending_store.insert(cid);
+                self.storing.submit(Received { peer, cid, data });
+            }
+        }
+    }
+
+    /// A report from the store thread: complete (or fail) the want, serve waiting peers.
+    pub(super) fn on_stored(&mut self, report: Stored) {
+        match report {
+            Stored::Ok(Received { peer, cid, data }) => {
+                self.pending_store.remove(&cid);
                 self.stats.blocks_received += 1;
                 self.stats.bytes_received += data.len() as u64;
                 self.client.complete(&cid, Some(peer), &data);
@@ -69,6 +78,15 @@ impl Behaviour {
                         cid,
                         from: peer,
                     }));
+            }
+            Stored::Bad(Received { peer, cid, .. }, reason) => {
+                self.pending_store.remove(&cid);
+                self.bad_block(peer, Some(cid), reason);
+            }
+            Stored::Failed(cid, e) => {
+                self.pending_store.remove(&cid);
+                tracing::warn!("bitswap: storing {cid} failed: {e}");
+                self.client.fail(&cid, BitswapError::Store(e));
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod message;
 mod pb;
 pub mod prefix;
 pub mod protocol;
+mod store_worker;
 
 #[cfg(test)]
 mod client_tests;

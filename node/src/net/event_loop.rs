@@ -12,6 +12,8 @@ use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, kad, mdns};
 use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc};
 
+mod names;
+
 /// A running provider search: who asked, what was found so far, and how many are wanted.
 type ProviderSearch = (Reply<Vec<PeerId>>, Vec<PeerId>, usize);
 
@@ -34,6 +36,12 @@ pub(super) struct EventLoop {
     /// Provider searches started for Bitswap: found providers are dialled.
     provider_dials: std::collections::HashSet<kad::QueryId>,
     stats: NetStats,
+    /// IPNS publishes waiting for their DHT put.
+    name_puts: HashMap<kad::QueryId, Reply<()>>,
+    /// IPNS lookups in flight.
+    name_lookups: HashMap<kad::QueryId, names::NameLookup>,
+    /// Traffic counters, sampled every second for rates.
+    bandwidth: super::bandwidth::BandwidthMeter,
 }
 
 impl EventLoop {
@@ -41,6 +49,7 @@ impl EventLoop {
         swarm: Swarm<NodeBehaviour>,
         commands: mpsc::Receiver<Command>,
         cfg: NetConfig,
+        bandwidth: super::bandwidth::BandwidthMeter,
     ) -> Self {
         EventLoop {
             swarm,
@@ -54,6 +63,9 @@ impl EventLoop {
             topics: HashMap::new(),
             provider_dials: Default::default(),
             stats: NetStats::default(),
+            name_puts: HashMap::new(),
+            name_lookups: HashMap::new(),
+            bandwidth,
         }
     }
 
@@ -110,9 +122,15 @@ impl EventLoop {
     }
 
     pub(super) async fn run(mut self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                _ = tick.tick() => {
+                    self.bandwidth.sample();
+                    self.tick_names();
+                }
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(reply)) => {
                         let peers: Vec<PeerId> = self.peers.keys().copied().collect();
@@ -253,6 +271,8 @@ impl EventLoop {
                 stats.peers = self.peers.len();
                 let _ = r.send(Ok(stats));
             }
+            Command::PutName(name, record, r) => self.put_name(name, record, r),
+            Command::GetName(name, deadline, r) => self.get_name(name, deadline, r),
             Command::Shutdown(_) => unreachable!("handled in run"),
         }
     }
@@ -333,6 +353,20 @@ impl EventLoop {
                 step,
                 ..
             }) => self.on_kad_progress(id, result, step.last),
+            NodeBehaviourEvent::Kad(kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            }) => self.on_inbound_put(source, record),
+            NodeBehaviourEvent::Kad(kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::AddProvider {
+                        record: Some(record),
+                    },
+            }) => self.on_inbound_provider(record),
             NodeBehaviourEvent::Gossipsub(gossipsub::Event::Message { message, .. }) => {
                 self.stats.pubsub_received += 1;
                 if let Some((name, tx)) = self.topics.get(&message.topic) {
@@ -374,6 +408,8 @@ impl EventLoop {
 
     fn on_kad_progress(&mut self, id: kad::QueryId, result: kad::QueryResult, last: bool) {
         match result {
+            kad::QueryResult::PutRecord(res) => self.on_put_record(id, res),
+            kad::QueryResult::GetRecord(res) => self.on_get_record(id, res, last),
             kad::QueryResult::StartProviding(res) => {
                 if let Some(r) = self.pending_provide.remove(&id) {
                     // With no peers at all the local record still stands (and is served).

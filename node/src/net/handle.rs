@@ -63,6 +63,10 @@ pub(super) enum Command {
     Topics(Reply<Vec<String>>),
     TopicPeers(Option<String>, Reply<Vec<PeerId>>),
     Stats(Reply<NetStats>),
+    /// Store an IPNS record (already persisted locally) in the DHT.
+    PutName(crate::ipns::IpnsName, Vec<u8>, Reply<()>),
+    /// Look up the best valid IPNS record of a name in the DHT, until the deadline.
+    GetName(crate::ipns::IpnsName, std::time::Instant, Reply<Vec<u8>>),
     Shutdown(Reply<()>),
 }
 
@@ -73,10 +77,18 @@ pub struct NodeHandle {
     pub(super) protocols: std::sync::Arc<Vec<String>>,
     pub(super) bitswap: crate::bitswap::BitswapHandle,
     pub(super) tx: mpsc::Sender<Command>,
+    /// Own IPNS records (sequence numbers, local resolution).
+    pub(super) local_names: crate::ipns::LocalRecords,
+    /// Resolved names, until their TTL runs out.
+    pub(super) name_cache: super::names::NameCache,
+    /// Serializes publishes so sequence numbers never repeat.
+    pub(super) publish_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Traffic counters.
+    pub(super) bandwidth: super::bandwidth::BandwidthMeter,
 }
 
 impl NodeHandle {
-    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+    pub(super) async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(make(tx))
@@ -179,6 +191,11 @@ impl NodeHandle {
     /// Counters.
     pub async fn stats(&self) -> Result<NetStats> {
         self.call(Command::Stats).await
+    }
+
+    /// Bytes in and out since start, and current rates (`stats bw`).
+    pub fn bandwidth(&self) -> super::Bandwidth {
+        self.bandwidth.read()
     }
 
     /// Stops the node: closes connections and ends the event loop.

@@ -4,18 +4,22 @@
 //! Only the profile decides what leaves loopback: the built-in `local` profile listens on
 //! 127.0.0.1, has no bootstrap peers and no discovery (see `repo/profile.rs`).
 
-mod announce;
+pub mod announce;
+mod bandwidth;
 mod behaviour;
 mod block_source;
 mod config;
 mod event_loop;
 mod handle;
+mod names;
 mod swarm;
 
 pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
+pub use bandwidth::Bandwidth;
 pub use block_source::NetworkBlocks;
 pub use config::NetConfig;
 pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
+pub use names::{RESOLVE_TIMEOUT, ResolvedName};
 pub use swarm::start;
 
 /// Agent version sent in identify (`wanda/<version>`).

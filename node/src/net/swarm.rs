@@ -1,5 +1,6 @@
 //! Building the swarm (TCP + QUIC, TLS/noise, yamux, DNS, relay client) and starting the loop.
 
+use super::bandwidth::BandwidthMeter;
 use super::behaviour::NodeBehaviour;
 use super::config::NetConfig;
 use super::event_loop::EventLoop;
@@ -18,6 +19,7 @@ pub async fn start(
     store: crate::store::Blockstore,
 ) -> Result<(NodeHandle, tokio::task::JoinHandle<()>)> {
     let net_err = |e: String| Error::InvalidInput(format!("network: {e}"));
+    let mut registry = libp2p::metrics::Registry::default();
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key.clone())
         .with_tokio()
         .with_tcp(
@@ -31,6 +33,7 @@ pub async fn start(
         .map_err(|e| net_err(e.to_string()))?
         .with_relay_client(noise::Config::new, yamux::Config::default)
         .map_err(|e| net_err(e.to_string()))?
+        .with_bandwidth_metrics(&mut registry)
         .with_behaviour(|key, relay| {
             NodeBehaviour::new(key, relay, &cfg, store.clone()).map_err(Box::from)
         })
@@ -48,9 +51,12 @@ pub async fn start(
         pending_listens += 1;
     }
     let peer_id = *swarm.local_peer_id();
+    let local_names = crate::ipns::LocalRecords::new(store.clone());
+    serve_own_names(&mut swarm, &local_names, peer_id);
+    let bandwidth = BandwidthMeter::new(registry);
     let bitswap = swarm.behaviour().bitswap.handle();
     let (tx, rx) = mpsc::channel(256);
-    let mut event_loop = EventLoop::new(swarm, rx, cfg.clone());
+    let mut event_loop = EventLoop::new(swarm, rx, cfg.clone(), bandwidth.clone());
     event_loop.wait_for_listeners(pending_listens).await?;
     event_loop.dial_bootstrap();
     let task = tokio::spawn(event_loop.run());
@@ -71,7 +77,29 @@ pub async fn start(
             protocols,
             tx,
             bitswap,
+            local_names,
+            name_cache: Default::default(),
+            publish_lock: Default::default(),
+            bandwidth,
         },
         task,
     ))
+}
+
+/// Puts this node's still-valid own IPNS records into the Kademlia store, so peers can fetch
+/// them after a restart.
+fn serve_own_names(
+    swarm: &mut libp2p::Swarm<NodeBehaviour>,
+    local: &crate::ipns::LocalRecords,
+    peer_id: libp2p::PeerId,
+) {
+    let now = std::time::SystemTime::now();
+    for (name, bytes) in local.all().unwrap_or_default() {
+        if crate::ipns::validate(&bytes, &name, now).is_ok() {
+            let mut record = libp2p::kad::Record::new(name.routing_key(), bytes);
+            record.publisher = Some(peer_id);
+            use libp2p::kad::store::RecordStore;
+            let _ = swarm.behaviour_mut().kad.store_mut().put(record);
+        }
+    }
 }

@@ -69,6 +69,133 @@ pub struct PubsubConfig {
     pub topic: String,
 }
 
+/// One RPC credential (Kubo's `API.Authorizations.NAME`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAuthorization {
+    /// `bearer:TOKEN` (sent as `Authorization: Bearer TOKEN`) or `basic:USER:PASSWORD` (sent as
+    /// HTTP Basic auth).
+    pub auth_secret: String,
+    /// RPC path prefixes this credential may call, e.g. `["/api/v0"]` for everything or
+    /// `["/api/v0/cat", "/api/v0/id"]`. `/api/v0/version` is always allowed. Empty = nothing else.
+    #[serde(default)]
+    pub allowed_paths: Vec<String>,
+}
+
+/// The Kubo-compatible RPC API.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Named credentials. With none, the RPC needs no credentials (and must stay on loopback);
+    /// with any, every request must carry one of them.
+    #[serde(default)]
+    pub authorizations: std::collections::BTreeMap<String, ApiAuthorization>,
+}
+
+impl ApiConfig {
+    /// Checks every authorization; errors name the key.
+    pub fn validate(&self) -> Result<()> {
+        for (name, auth) in &self.authorizations {
+            let key = format!("api.authorizations.{name}");
+            let bad = |field: &str, reason: String| Error::BadConfigValue {
+                key: format!("{key}.{field}"),
+                reason,
+            };
+            if name.is_empty() || name.contains('.') {
+                return Err(Error::BadConfigValue {
+                    key,
+                    reason: "a name is non-empty and has no `.`".into(),
+                });
+            }
+            let secret = &auth.auth_secret;
+            let ok = match secret.split_once(':') {
+                Some(("bearer", token)) => !token.is_empty(),
+                Some(("basic", user_pass)) => user_pass.contains(':'),
+                _ => false,
+            };
+            if !ok {
+                return Err(bad(
+                    "auth_secret",
+                    "expected `bearer:TOKEN` or `basic:USER:PASSWORD`".into(),
+                ));
+            }
+            for p in &auth.allowed_paths {
+                if !(p == "/api/v0" || p.starts_with("/api/v0/")) || p.ends_with('/') {
+                    return Err(bad(
+                        "allowed_paths",
+                        format!("`{p}` is not /api/v0 or /api/v0/<command>"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets a key below `api.authorizations` (the names are the user's, so they are not in the
+/// defaults): `api.authorizations` (a table of them), `api.authorizations.NAME` (a table) or
+/// `api.authorizations.NAME.auth_secret|allowed_paths`. Returns `None` for any other key.
+fn set_authorization_key(doc: &mut Table, key: &str, value: &Value) -> Option<Result<()>> {
+    let rest = key.strip_prefix("api.authorizations")?;
+    let bad = |reason: &str| Error::BadConfigValue {
+        key: key.into(),
+        reason: reason.into(),
+    };
+    let parts: Vec<&str> = rest.split('.').skip(1).collect();
+    if !rest.is_empty() && !rest.starts_with('.') {
+        return None;
+    }
+    let api = doc
+        .entry("api")
+        .or_insert_with(|| Value::Table(Table::new()));
+    let Some(api) = api.as_table_mut() else {
+        return Some(Err(bad("`api` is not a section")));
+    };
+    let auths = api
+        .entry("authorizations")
+        .or_insert_with(|| Value::Table(Table::new()));
+    let Some(auths) = auths.as_table_mut() else {
+        return Some(Err(bad("`api.authorizations` is not a section")));
+    };
+    let result = match parts.as_slice() {
+        [] if value.is_table() => {
+            *auths = value.as_table().cloned().unwrap_or_default();
+            Ok(())
+        }
+        [name] if value.is_table() => {
+            auths.insert(name.to_string(), value.clone());
+            Ok(())
+        }
+        [] | [_] => Err(bad("expected a table (use --json '{…}')")),
+        [name, field @ ("auth_secret" | "allowed_paths")] => {
+            let value = match (*field, value) {
+                ("allowed_paths", Value::String(s)) => Value::Array(vec![Value::String(s.clone())]),
+                ("auth_secret", Value::String(_)) | ("allowed_paths", Value::Array(_)) => {
+                    value.clone()
+                }
+                _ => {
+                    return Some(Err(bad(
+                        "expected a string (auth_secret) or list (allowed_paths)",
+                    )));
+                }
+            };
+            match auths
+                .entry(name.to_string())
+                .or_insert_with(|| Value::Table(Table::new()))
+                .as_table_mut()
+            {
+                Some(t) => {
+                    t.insert(field.to_string(), value);
+                    Ok(())
+                }
+                None => Err(bad("not a section")),
+            }
+        }
+        _ => Err(Error::UnknownConfigKey(key.into())),
+    };
+    Some(result)
+}
+
 /// The node's part of the config file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NodeConfig {
@@ -82,6 +209,9 @@ pub struct NodeConfig {
     pub storage: StorageConfig,
     /// Pub/sub.
     pub pubsub: PubsubConfig,
+    /// RPC API credentials (absent in configs written before they existed).
+    #[serde(default)]
+    pub api: ApiConfig,
 }
 
 impl NodeConfig {
@@ -112,6 +242,7 @@ impl NodeConfig {
             pubsub: PubsubConfig {
                 topic: "/wanda-telescope".into(),
             },
+            api: ApiConfig::default(),
         }
     }
 
@@ -155,6 +286,7 @@ impl NodeConfig {
         if self.pubsub.topic.is_empty() {
             return Err(bad("pubsub.topic", "must not be empty".into()));
         }
+        self.api.validate()?;
         Ok(())
     }
 
@@ -228,6 +360,9 @@ pub fn parse_value(raw: &str, json: bool) -> Result<Value> {
 /// Sets a dotted key in `doc`. The key must exist in `defaults` and the new value must have the
 /// same TOML type as the default (integers are accepted where floats are expected).
 pub fn set_key(doc: &mut Table, defaults: &Table, key: &str, value: Value) -> Result<()> {
+    if let Some(done) = set_authorization_key(doc, key, &value) {
+        return done;
+    }
     let default = get_key(defaults, key).ok_or_else(|| Error::UnknownConfigKey(key.into()))?;
     if default.is_table() {
         return Err(Error::BadConfigValue {
@@ -342,6 +477,64 @@ mod tests {
                 .to_string()
                 .contains("storage.gc_watermark")
         );
+    }
+
+    #[test]
+    fn api_authorizations_are_set_by_name_and_validated() {
+        let d = defaults();
+        let mut doc = d.clone();
+        let set = |doc: &mut Table, key: &str, raw: &str, json: bool| {
+            set_key(doc, &d, key, parse_value(raw, json).unwrap())
+        };
+        set(
+            &mut doc,
+            "api.authorizations.ci.auth_secret",
+            "bearer:s3cret",
+            false,
+        )
+        .unwrap();
+        set(
+            &mut doc,
+            "api.authorizations.ci.allowed_paths",
+            "/api/v0",
+            false,
+        )
+        .unwrap();
+        set(
+            &mut doc,
+            "api.authorizations.ro",
+            r#"{"auth_secret":"basic:u:p","allowed_paths":["/api/v0/cat"]}"#,
+            true,
+        )
+        .unwrap();
+        let cfg: NodeConfig = doc.clone().try_into().unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.api.authorizations["ci"].auth_secret, "bearer:s3cret");
+        assert_eq!(cfg.api.authorizations["ci"].allowed_paths, ["/api/v0"]);
+        assert_eq!(cfg.api.authorizations["ro"].allowed_paths, ["/api/v0/cat"]);
+        let e = set(&mut doc, "api.authorizations.ci.secret", "x", false).unwrap_err();
+        assert!(
+            e.to_string().contains("api.authorizations.ci.secret"),
+            "{e}"
+        );
+        let e = set(&mut doc, "api.authorizations.ci", "5", false).unwrap_err();
+        assert!(e.to_string().contains("api.authorizations.ci"), "{e}");
+        for (field, raw) in [("auth_secret", "token"), ("allowed_paths", "/admin")] {
+            let mut bad = doc.clone();
+            set(
+                &mut bad,
+                &format!("api.authorizations.ci.{field}"),
+                raw,
+                false,
+            )
+            .unwrap();
+            let cfg: NodeConfig = bad.try_into().unwrap();
+            let e = cfg.validate().unwrap_err().to_string();
+            assert!(e.contains(&format!("api.authorizations.ci.{field}")), "{e}");
+        }
+        set(&mut doc, "api.authorizations", "{}", true).unwrap();
+        let cfg: NodeConfig = doc.try_into().unwrap();
+        assert!(cfg.api.authorizations.is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod identity;
+pub mod keystore;
 mod lock;
 pub mod profile;
 

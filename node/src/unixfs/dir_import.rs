@@ -89,7 +89,7 @@ impl Importer<'_> {
         Ok(file.cid)
     }
 
-    fn tree_builder(&self, wrap: bool) -> BufferingTreeBuilder {
+    pub(super) fn tree_builder(&self, wrap: bool) -> BufferingTreeBuilder {
         let mut opts = TreeOptions::default();
         opts.cid_version(self.opts.version());
         opts.block_size_limit(None);
@@ -171,7 +171,11 @@ impl Importer<'_> {
     /// Writes the directory nodes of `tree` (post-order), reports each directory entry and
     /// returns the root. Interior HAMT shard nodes (empty path) are not entries; the wrapper
     /// (also an empty path) is reported last, as Kubo does.
-    fn emit_tree(&mut self, tree: BufferingTreeBuilder, root_name: &str) -> Result<ImportedFile> {
+    pub(super) fn emit_tree(
+        &mut self,
+        tree: BufferingTreeBuilder,
+        root_name: &str,
+    ) -> Result<ImportedFile> {
         let mut iter = tree.build();
         let mut last = None;
         while let Some(node) = iter.next_borrowed() {
@@ -228,6 +232,6 @@ fn base_name(path: &Path) -> Result<String> {
         .ok_or_else(|| Error::InvalidInput(format!("{}: name is not UTF-8", path.display())))
 }
 
-fn tree_err(e: rust_unixfs::dir::builder::TreeBuildingFailed) -> Error {
+pub(super) fn tree_err(e: rust_unixfs::dir::builder::TreeBuildingFailed) -> Error {
     Error::InvalidInput(format!("directory: {e}"))
 }

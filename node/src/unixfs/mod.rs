@@ -2,17 +2,23 @@
 //! and path resolution, with CIDs identical to Kubo's for the same input and flags.
 
 mod add;
+mod dir_build;
 mod dir_import;
+mod entries;
 mod export;
 mod options;
 mod read;
 mod resolve;
 mod sink;
+mod tar;
 mod trickle;
 
-pub use add::{AddEvent, Importer};
+pub use add::{AddEvent, ImportedFile, Importer};
+pub use dir_build::DirLink;
+pub use entries::{EntryKind, EntrySource};
 pub use export::export_to_path;
 pub use options::AddOptions;
 pub use read::{FileReader, ListEntry, list_directory};
-pub use resolve::{NodeKind, ResolvedPath, node_kind, resolve_path};
+pub use resolve::{NodeKind, ResolvedPath, node_kind, resolve_path, resolve_segment};
 pub use sink::{BlockSink, HashOnlySink, StoreSink};
+pub use tar::export_tar;

@@ -99,7 +99,10 @@ pub fn resolve_path(src: &dyn BlockSource, input: &str) -> Result<ResolvedPath> 
     })
 }
 
-fn resolve_segment(src: &dyn BlockSource, dir: &Cid, name: &str) -> Result<Cid> {
+/// Looks up one entry `name` of the UnixFS directory `dir` (flat or HAMT-sharded, fetching
+/// only the shard buckets on the way). Not a directory, or no such entry, is
+/// [`Error::NoSuchLink`].
+pub fn resolve_segment(src: &dyn BlockSource, dir: &Cid, name: &str) -> Result<Cid> {
     if dir.codec() != DAG_PB {
         return Err(Error::NoSuchLink {
             cid: dir.to_string(),

@@ -1,0 +1,230 @@
+//! The app's sections of `config.toml`: camera, mount, captures and publishing policy. They sit
+//! next to the node's sections (`addresses`, `network`, `storage`, …) and are edited with the
+//! same `wanda config KEY VALUE`.
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Which camera to open and how the simulator looks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraConfig {
+    /// `auto` (CSI, then USB, then the simulator), `csi`, `usb` or `sim`.
+    pub driver: String,
+    /// Star-field seed of the simulator.
+    pub sim_seed: u64,
+    /// Simulator width in pixels (4056 = the Pi HQ camera's 12 MP).
+    pub sim_width: u32,
+    /// Simulator height in pixels.
+    pub sim_height: u32,
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        Self {
+            driver: "auto".into(),
+            sim_seed: 1,
+            sim_width: 4056,
+            sim_height: 3040,
+        }
+    }
+}
+
+/// Which mount to drive.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MountConfig {
+    /// `sim`, or `gpio` (a stepper on the Pi's GPIO; needs the `gpio` build feature).
+    pub driver: String,
+    /// GPIO chip for the `gpio` driver.
+    pub gpio_chip: String,
+    /// The four coil pins (BCM numbers) for the `gpio` driver.
+    pub gpio_pins: Vec<u32>,
+    /// Full steps per motor turn (2048 for a 28BYJ-48, 200 for a 1.8° NEMA motor).
+    pub motor_full_steps_per_rev: f64,
+    /// Microsteps per full step (2 = half-step sequence, 1 = full-step).
+    pub microsteps: u32,
+    /// Gear ratio between the motor and the RA axis.
+    pub gear_ratio: f64,
+}
+
+impl Default for MountConfig {
+    fn default() -> Self {
+        Self {
+            driver: "sim".into(),
+            gpio_chip: "/dev/gpiochip0".into(),
+            gpio_pins: vec![17, 18, 27, 22],
+            motor_full_steps_per_rev: 2048.0,
+            microsteps: 2,
+            gear_ratio: 1.0,
+        }
+    }
+}
+
+/// Where captures go on disk.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CapturesConfig {
+    /// Directory of captures; relative paths are inside the repo.
+    pub dir: String,
+    /// Longest side of thumbnails in pixels.
+    pub thumbnail_px: u32,
+    /// Free space the disk must keep: a capture that would leave less is refused.
+    pub min_free_space: String,
+}
+
+impl Default for CapturesConfig {
+    fn default() -> Self {
+        Self {
+            dir: "captures".into(),
+            thumbnail_px: 320,
+            min_free_space: "256MB".into(),
+        }
+    }
+}
+
+/// What happens to a capture after it is saved.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// Add captures to IPFS at all (`false`: local files only).
+    pub enabled: bool,
+    /// Pin what is added (else GC may remove it once it is announced).
+    pub auto_pin: bool,
+    /// Keep only the last N published captures as local files (0 = keep all); older ones stay
+    /// in IPFS only.
+    pub keep_last_local: u32,
+    /// Longest retry delay of a failed publish step, seconds.
+    pub max_retry_delay_s: u64,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            auto_pin: true,
+            keep_last_local: 0,
+            max_retry_delay_s: 30,
+        }
+    }
+}
+
+/// The app's part of the config file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct AppConfig {
+    /// Camera.
+    pub camera: CameraConfig,
+    /// Mount.
+    pub mount: MountConfig,
+    /// Captures on disk.
+    pub captures: CapturesConfig,
+    /// Publishing policy.
+    pub publish: PublishConfig,
+}
+
+/// The sections the app adds to a config document.
+const SECTIONS: [&str; 4] = ["camera", "mount", "captures", "publish"];
+
+impl AppConfig {
+    /// The app's defaults as TOML sections (written by `wanda init`, known to `wanda config`).
+    pub fn default_sections() -> toml::Table {
+        toml::Table::try_from(AppConfig::default()).expect("app defaults serialize")
+    }
+
+    /// Reads the app's sections from a config document (missing ones take defaults).
+    pub fn from_doc(doc: &toml::Table) -> Result<Self> {
+        let mut mine = toml::Table::new();
+        for s in SECTIONS {
+            if let Some(v) = doc.get(s) {
+                mine.insert(s.into(), v.clone());
+            }
+        }
+        let cfg: AppConfig = mine
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("config.toml: {}", e.message()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Semantic checks; errors name the key.
+    pub fn validate(&self) -> Result<()> {
+        if !["auto", "csi", "usb", "sim"].contains(&self.camera.driver.as_str()) {
+            bail!(
+                "camera.driver: {:?} is not one of auto, csi, usb, sim",
+                self.camera.driver
+            );
+        }
+        if self.camera.sim_width == 0
+            || self.camera.sim_height == 0
+            || self.camera.sim_width > 8192
+            || self.camera.sim_height > 8192
+        {
+            bail!("camera.sim_width/sim_height: must be 1..=8192");
+        }
+        if !["sim", "gpio"].contains(&self.mount.driver.as_str()) {
+            bail!(
+                "mount.driver: {:?} is not one of sim, gpio",
+                self.mount.driver
+            );
+        }
+        if self.mount.gpio_pins.len() != 4 {
+            bail!("mount.gpio_pins: a stepper needs exactly 4 coil pins");
+        }
+        if !(self.mount.motor_full_steps_per_rev > 0.0)
+            || self.mount.microsteps == 0
+            || !(self.mount.gear_ratio > 0.0)
+        {
+            bail!(
+                "mount.motor_full_steps_per_rev, mount.microsteps, mount.gear_ratio: must be > 0"
+            );
+        }
+        if self.captures.dir.is_empty() {
+            bail!("captures.dir: must not be empty");
+        }
+        if !(16..=2048).contains(&self.captures.thumbnail_px) {
+            bail!("captures.thumbnail_px: must be 16..=2048");
+        }
+        parse_size(&self.captures.min_free_space)
+            .map_err(|e| anyhow::anyhow!("captures.min_free_space: {e}"))?;
+        if self.publish.max_retry_delay_s == 0 {
+            bail!("publish.max_retry_delay_s: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Parses sizes like `10GB`, `256MB`, `512KiB` (the node's parser, as for `storage.max_storage`).
+pub fn parse_size(s: &str) -> Result<u64> {
+    wanda_node::repo::config::parse_size(s).map_err(anyhow::Error::msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_validate() {
+        let doc = AppConfig::default_sections();
+        let cfg = AppConfig::from_doc(&doc).unwrap();
+        assert_eq!(cfg, AppConfig::default());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let mut doc = AppConfig::default_sections();
+        doc["camera"]["driver"] = toml::Value::String("webcam".into());
+        let e = AppConfig::from_doc(&doc).unwrap_err().to_string();
+        assert!(e.contains("camera.driver"), "{e}");
+        let mut doc = AppConfig::default_sections();
+        doc["captures"]["min_free_space"] = toml::Value::String("lots".into());
+        let e = AppConfig::from_doc(&doc).unwrap_err().to_string();
+        assert!(e.contains("captures.min_free_space"), "{e}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256MB").unwrap(), 256_000_000);
+        assert!(parse_size("ten").is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! `wanda stats bw`: bytes in and out over libp2p (needs the daemon).
+
+use crate::rpc_client::{call, require_daemon};
+use anyhow::Result;
+use clap::Subcommand;
+use std::path::Path;
+
+/// `wanda stats …`.
+#[derive(Subcommand, Debug)]
+pub enum StatsCommand {
+    /// Bandwidth totals and current rates.
+    Bw,
+}
+
+/// SI units, like Kubo's `humanize.Bytes`.
+fn human(n: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = n;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// Runs a `stats` subcommand.
+pub fn run(dir: &Path, cmd: StatsCommand) -> Result<()> {
+    let base = require_daemon(dir)?;
+    match cmd {
+        StatsCommand::Bw => {
+            let v = call(&base, "stats/bw", &[], None)?;
+            let f = |k: &str| v[k].as_f64().unwrap_or_default();
+            println!("Bandwidth");
+            println!("TotalIn: {}", human(f("TotalIn")));
+            println!("TotalOut: {}", human(f("TotalOut")));
+            println!("RateIn: {}/s", human(f("RateIn")));
+            println!("RateOut: {}/s", human(f("RateOut")));
+        }
+    }
+    Ok(())
+}

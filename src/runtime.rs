@@ -1,0 +1,245 @@
+//! One running WANDA: the libp2p node, the Kubo-compatible RPC listener (`addresses.api`),
+//! the main HTTP listener (`addresses.gateway`: `/ipfs` + `/ipns` gateway, WANDA's API,
+//! Socket.IO, `/video_feed`) and the telescope app. `wanda daemon` and `wanda demo` both run
+//! this; shutdown stops the session, lets the publish queue rest (it is durable), closes the
+//! listeners and the node.
+
+use crate::app::config::AppConfig;
+use crate::app::{App, NodeParts, devices};
+use crate::rpc_client::multiaddr_to_socket;
+use anyhow::{Context, Result, bail};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use wanda_gateway::gateway::{GatewayContext, NameSource};
+use wanda_node::net::{NetConfig, NodeHandle, start};
+use wanda_node::repo::{Repo, read_config_doc, write_atomic};
+
+/// How long the gateway waits for one block from the network before answering 504.
+const GATEWAY_FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Overrides for a run (the demo forces simulated hardware).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Replace `camera.driver`.
+    pub camera_driver: Option<String>,
+    /// Replace `mount.driver`.
+    pub mount_driver: Option<String>,
+    /// Replace the simulator's size (width, height).
+    pub sim_size: Option<(u32, u32)>,
+}
+
+/// A running WANDA.
+pub struct Running {
+    /// The repo (holds the lock).
+    pub repo: Repo,
+    /// The network node.
+    pub node: NodeHandle,
+    /// The app.
+    pub app: Arc<App>,
+    /// RPC address.
+    pub api_addr: SocketAddr,
+    /// Main HTTP address (gateway + app).
+    pub http_addr: SocketAddr,
+    node_task: JoinHandle<()>,
+    servers: Vec<(
+        tokio::sync::oneshot::Sender<()>,
+        JoinHandle<std::io::Result<()>>,
+    )>,
+}
+
+/// `/ip4/A/tcp/P` for a socket address.
+pub fn socket_to_multiaddr(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(a) => format!("/ip4/{}/tcp/{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("/ip6/{}/tcp/{}", a.ip(), a.port()),
+    }
+}
+
+/// `http://A:P` for a socket address (unspecified IPs become loopback).
+pub fn http_url(a: SocketAddr) -> String {
+    let host = match a.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    format!("http://{host}:{}", a.port())
+}
+
+/// `/ipns` names through the node's DHT (with its cache).
+struct NodeNames(NodeHandle);
+
+impl NameSource for NodeNames {
+    fn record<'a>(
+        &'a self,
+        name: &'a wanda_node::ipns::IpnsName,
+    ) -> wanda_gateway::gateway::NameFuture<'a> {
+        Box::pin(async move {
+            self.0
+                .resolve_name(name)
+                .await
+                .map(|r| r.record)
+                .map_err(|e| match e {
+                    wanda_node::Error::FetchTimeout(_) => {
+                        wanda_gateway::gateway::NameError::Timeout
+                    }
+                    _ => wanda_gateway::gateway::NameError::NotFound,
+                })
+        })
+    }
+}
+
+impl Running {
+    /// Starts everything and prints Kubo-style lines (`Swarm listening on …`, `RPC API server
+    /// listening on …`, `Gateway server listening on …`); writes `$REPO/api` and
+    /// `$REPO/gateway`.
+    pub async fn start(repo: Repo, opts: RunOptions) -> Result<Running> {
+        let api = multiaddr_to_socket(&repo.config().addresses.api).context("addresses.api")?;
+        if !api.ip().is_loopback() && repo.config().api.authorizations.is_empty() {
+            bail!(
+                "refusing to serve the RPC API on {api}: it controls the node; add a credential first \
+                 (api.authorizations, see docs/RPC.md) or keep addresses.api on 127.0.0.1"
+            );
+        }
+        let http =
+            multiaddr_to_socket(&repo.config().addresses.gateway).context("addresses.gateway")?;
+        let mut app_cfg = AppConfig::from_doc(&read_config_doc(repo.dir())?)?;
+        if let Some(d) = opts.camera_driver {
+            app_cfg.camera.driver = d;
+        }
+        if let Some(d) = opts.mount_driver {
+            app_cfg.mount.driver = d;
+        }
+        if let Some((w, h)) = opts.sim_size {
+            app_cfg.camera.sim_width = w;
+            app_cfg.camera.sim_height = h;
+        }
+        app_cfg.validate()?;
+        let mount = devices::open_mount(&app_cfg.mount)?;
+        let camera = devices::open_configured_camera(&app_cfg.camera, &mount)?;
+
+        let cfg = NetConfig::from_config(repo.config())?;
+        let (node, node_task) = start(repo.key().clone(), cfg, repo.blockstore().clone()).await?;
+        println!("Initializing daemon...");
+        println!("WANDA version: {}", env!("CARGO_PKG_VERSION"));
+        println!("Repo directory: {}", repo.dir().display());
+        println!("PeerID: {}", node.peer_id());
+        for addr in node.listen_addrs().await? {
+            println!("Swarm listening on {addr}");
+        }
+        let api_listener = tokio::net::TcpListener::bind(api)
+            .await
+            .with_context(|| format!("cannot listen on {api} (addresses.api)"))?;
+        let http_listener = tokio::net::TcpListener::bind(http)
+            .await
+            .with_context(|| format!("cannot listen on {http} (addresses.gateway)"))?;
+        let api_addr = api_listener.local_addr()?;
+        let http_addr = http_listener.local_addr()?;
+        let gateway_url = http_url(http_addr);
+
+        let app = App::start(
+            repo.dir(),
+            app_cfg,
+            camera,
+            mount,
+            NodeParts {
+                store: repo.blockstore().clone(),
+                node: Some(node.clone()),
+                peer_id: node.peer_id().to_string(),
+                key: Some(repo.key().clone()),
+                topic: repo.config().pubsub.topic.clone(),
+                gateway_url: Some(gateway_url.clone()),
+            },
+        )?;
+
+        let ctx = Arc::new(wanda_gateway::rpc::RpcContext {
+            node: node.clone(),
+            store: repo.blockstore().clone(),
+            public_key: repo.key().public().encode_protobuf(),
+            repo_dir: repo.dir().to_path_buf(),
+            storage_max: repo.config().max_storage_bytes(),
+            auth: wanda_gateway::rpc::Authorizations::from_config(&repo.config().api),
+        });
+        let gateway = Arc::new(GatewayContext {
+            store: repo.blockstore().clone(),
+            node: Some(node.clone()),
+            names: Arc::new(NodeNames(node.clone())),
+            fetch_timeout: GATEWAY_FETCH_TIMEOUT,
+        });
+        let main_router = crate::api::router(app.clone(), wanda_gateway::gateway::router(gateway));
+
+        let mut servers = Vec::new();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        servers.push((
+            tx,
+            tokio::spawn(wanda_gateway::rpc::serve(api_listener, ctx, async {
+                let _ = rx.await;
+            })),
+        ));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        servers.push((
+            tx,
+            tokio::spawn(async move {
+                axum::serve(http_listener, main_router)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            }),
+        ));
+        let api_ma = socket_to_multiaddr(api_addr);
+        let http_ma = socket_to_multiaddr(http_addr);
+        write_atomic(&repo.dir().join("api"), api_ma.as_bytes())?;
+        write_atomic(&repo.dir().join("gateway"), http_ma.as_bytes())?;
+        println!("RPC API server listening on {api_ma}");
+        println!("Gateway server listening on {http_ma}");
+        println!("WebUI: {gateway_url}/");
+        Ok(Running {
+            repo,
+            node,
+            app,
+            api_addr,
+            http_addr,
+            node_task,
+            servers,
+        })
+    }
+
+    /// Base URL of the main listener, e.g. `http://127.0.0.1:8080`.
+    pub fn http_url(&self) -> String {
+        http_url(self.http_addr)
+    }
+
+    /// Stops everything; removes `$REPO/api` and `$REPO/gateway`.
+    pub async fn shutdown(self) -> Result<()> {
+        self.app.shutdown().await;
+        for (tx, task) in self.servers {
+            let _ = tx.send(());
+            // long-lived responses (MJPEG, Socket.IO) would hold a graceful shutdown open
+            let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+        }
+        self.node.shutdown().await?;
+        let _ = self.node_task.await;
+        let _ = std::fs::remove_file(self.repo.dir().join("api"));
+        let _ = std::fs::remove_file(self.repo.dir().join("gateway"));
+        Ok(())
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
