@@ -41,8 +41,12 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     if [ -x tests/interop/run_wanda_helia.sh ]; then
         run_step "WANDA <-> Helia 7 Bitswap + pubsub (netns)" tests/interop/run_wanda_helia.sh --wanda "$PWD/target/debug/wanda" --sizes 0,1,10485760,104857600
     fi
+    run_step "kubo-rpc-client (npm) vs wanda daemon (netns)" bash -c 'cargo build --quiet --workspace && tests/rpc_js/run.sh --wanda "$PWD/target/debug/wanda"'
+    if [ -x tests/socketio/run.sh ]; then
+        run_step "Socket.IO contract (socket.io-client 4, netns)" tests/socketio/run.sh --wanda "$PWD/target/debug/wanda"
+    fi
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
-        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && tests/pi/qemu-smoke.sh "$bin"'
+        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
     fi
 fi
 

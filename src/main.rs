@@ -1,18 +1,10 @@
 //! `wanda`: the WANDA telescope binary — CLI, daemon and app in one.
 //!
-//! This file only parses arguments and maps errors to exit codes; every command lives in
-//! `commands/`.
-
-mod api;
-mod app;
-mod cli;
-mod commands;
-mod output;
-mod progress;
-mod rpc_client;
-mod runtime;
+//! This file only parses arguments and maps errors to exit codes; everything else is the
+//! `wanda` library (`src/lib.rs`): commands in `commands/`, the telescope app in `app/`.
 
 use clap::Parser;
+use wanda::{cli, commands, output};
 
 fn main() {
     let cli = cli::Cli::parse();

@@ -151,6 +151,10 @@ impl Running {
                 key: Some(repo.key().clone()),
                 topic: repo.config().pubsub.topic.clone(),
                 gateway_url: Some(gateway_url.clone()),
+                gc_threshold: Some(
+                    repo.config().max_storage_bytes() / 100
+                        * u64::from(repo.config().storage.gc_watermark),
+                ),
             },
         )?;
 

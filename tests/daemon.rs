@@ -46,8 +46,12 @@ fn daemon_announces_itself_and_stops_gracefully() {
             .iter()
             .any(|p| p == "/ipfs/kad/1.0.0")
     );
-    // while the daemon runs, offline commands get the lock error naming its pid
-    d.w.fails(&["pin", "ls"], &format!("locked by pid {}", d.child.id()));
+    // while the daemon runs, commands that need the repo itself get the lock error naming its
+    // pid (repo commands with an RPC equivalent go through the daemon: tests/rpc_*.rs)
+    d.w.fails(
+        &["repo", "verify"],
+        &format!("locked by pid {}", d.child.id()),
+    );
     // unreachable address → clear error, non-zero exit
     d.w.fails(
         &[

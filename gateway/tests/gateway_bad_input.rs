@@ -71,6 +71,9 @@ fn bad_names() -> Vec<String> {
     .collect()
 }
 
+/// Method, path and query, headers.
+type BadRequest = (Method, String, Vec<(&'static str, String)>);
+
 fn assert_4xx(r: &Resp, what: &str) {
     assert!(
         (400..500).contains(&r.status),
@@ -88,7 +91,7 @@ fn assert_4xx(r: &Resp, what: &str) {
 async fn hundreds_of_bad_requests_are_all_4xx() {
     let root = root_of("path_gateway_unixfs/dir-with-files.car");
     let file = format!("/ipfs/{root}/ascii.txt");
-    let mut reqs: Vec<(Method, String, Vec<(&str, String)>)> = Vec::new();
+    let mut reqs: Vec<BadRequest> = Vec::new();
     let get = |p: String| (Method::GET, p, Vec::new());
 
     for cid in bad_cids() {

@@ -16,7 +16,9 @@ use wanda_node::store::Blockstore;
 async fn node(dir: &tempfile::TempDir) -> (Blockstore, NodeHandle) {
     let store = Blockstore::open(&dir.path().join("ds.redb")).unwrap();
     let key = libp2p::identity::Keypair::generate_ed25519();
-    let (handle, _task) = start(key, NetConfig::loopback(), store.clone()).await.unwrap();
+    let (handle, _task) = start(key, NetConfig::loopback(), store.clone())
+        .await
+        .unwrap();
     (store, handle)
 }
 
@@ -26,8 +28,8 @@ async fn fetches_missing_content_from_a_peer_and_caches_it_unpinned() {
     let (store_a, node_a) = node(&da).await;
     let (store_b, node_b) = node(&db).await;
     let car = fixtures().join("path_gateway_unixfs/dir-with-files.car");
-    let report = wanda_node::dag::import_car(&store_a, std::fs::File::open(car).unwrap(), false)
-        .unwrap();
+    let report =
+        wanda_node::dag::import_car(&store_a, std::fs::File::open(car).unwrap(), false).unwrap();
     let root = report.roots[0];
     let addr = node_a.listen_addrs().await.unwrap()[0].clone();
     node_b.connect(addr).await.unwrap();
@@ -68,12 +70,13 @@ async fn fetches_missing_content_from_a_peer_and_caches_it_unpinned() {
     assert_eq!(r.status, 200);
     let (_, blocks) = car_blocks(&r.body);
     let mut expected = vec![root];
-    let mut stack = wanda_node::dag_walk::block_links(&root, &store_a.get_required(&root).unwrap())
-        .unwrap();
+    let mut stack =
+        wanda_node::dag_walk::block_links(&root, &store_a.get_required(&root).unwrap()).unwrap();
     stack.reverse();
     while let Some(c) = stack.pop() {
         expected.push(c);
-        let mut l = wanda_node::dag_walk::block_links(&c, &store_a.get_required(&c).unwrap()).unwrap();
+        let mut l =
+            wanda_node::dag_walk::block_links(&c, &store_a.get_required(&c).unwrap()).unwrap();
         l.reverse();
         stack.extend(l);
     }
@@ -98,7 +101,13 @@ async fn unretrievable_content_times_out_with_504() {
     let r = send(&app, Method::GET, missing, &[]).await;
     assert_eq!(r.status, 504, "{}", r.text());
     // only-if-cached never goes to the network
-    let r = send(&app, Method::GET, missing, &[("Cache-Control", "only-if-cached")]).await;
+    let r = send(
+        &app,
+        Method::GET,
+        missing,
+        &[("Cache-Control", "only-if-cached")],
+    )
+    .await;
     assert_eq!(r.status, 412);
     handle.shutdown().await.unwrap();
 }

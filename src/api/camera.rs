@@ -100,7 +100,7 @@ pub async fn settings(State(app): State<Arc<App>>, body: Bytes) -> ApiResult {
     }
     if let Some(v) = present("skip_frames") {
         let n = number(v, "skip_frames")?;
-        if n < 0.0 || n > 1000.0 {
+        if !(0.0..=1000.0).contains(&n) {
             return Err(ApiError::validation(
                 "skip_frames must be between 0 and 1000",
             ));

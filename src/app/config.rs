@@ -171,9 +171,10 @@ impl AppConfig {
         if self.mount.gpio_pins.len() != 4 {
             bail!("mount.gpio_pins: a stepper needs exactly 4 coil pins");
         }
-        if !(self.mount.motor_full_steps_per_rev > 0.0)
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.mount.motor_full_steps_per_rev)
             || self.mount.microsteps == 0
-            || !(self.mount.gear_ratio > 0.0)
+            || !positive(self.mount.gear_ratio)
         {
             bail!(
                 "mount.motor_full_steps_per_rev, mount.microsteps, mount.gear_ratio: must be > 0"

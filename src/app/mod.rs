@@ -50,6 +50,9 @@ pub struct NodeParts {
     pub topic: String,
     /// Base URL of our gateway, e.g. `http://127.0.0.1:8080`.
     pub gateway_url: Option<String>,
+    /// Unpinned blocks are collected once the store holds more than this many bytes
+    /// (`storage.max_storage × storage.gc_watermark %`); `None` = never.
+    pub gc_threshold: Option<u64>,
 }
 
 /// Camera state WANDA's API exposes beyond [`wanda_hardware::CameraSettings`].
@@ -162,6 +165,7 @@ impl App {
             wake,
             dirs_dirty: store.dirs_dirty.clone(),
             dirs: dirs.clone(),
+            gc_threshold: parts.gc_threshold,
         };
         let (stop_publisher, stop_rx) = watch::channel(false);
         if let Some(node) = &parts.node {

@@ -47,6 +47,8 @@ pub struct Publisher {
     pub dirs: SessionDirs,
     /// Rebuild directories even without new adds (set when a session ends).
     pub dirs_dirty: Arc<std::sync::atomic::AtomicBool>,
+    /// Collect unpinned blocks above this many stored bytes.
+    pub gc_threshold: Option<u64>,
 }
 
 /// Delay before retry `attempt` (1, 2, 4 … seconds, capped).
@@ -191,8 +193,42 @@ impl Publisher {
                 self.dirs.publish_root_name(&node, root).await;
             }
             self.trim_local_files()?;
+            self.gc_above_watermark().await;
         }
         Ok(next)
+    }
+
+    /// Runs GC of unpinned blocks (e.g. content fetched for the network gallery) once the
+    /// store passes the watermark. Pinned captures are never collected.
+    async fn gc_above_watermark(&self) {
+        let Some(limit) = self.gc_threshold else {
+            return;
+        };
+        let store = self.store.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<Option<(u64, usize)>> {
+            let used = store.stats()?.block_bytes;
+            if used <= limit {
+                return Ok(None);
+            }
+            let r = wanda_node::gc::collect_garbage(&store)?;
+            Ok(Some((r.freed_bytes, r.removed.len())))
+        })
+        .await;
+        match result {
+            Ok(Ok(Some((freed, blocks)))) => {
+                tracing::info!(
+                    "store above the GC watermark: removed {blocks} unpinned blocks ({freed} bytes)"
+                );
+                self.events.emit(
+                    NS_IPFS,
+                    "gc_complete",
+                    json!({ "removed_blocks": blocks, "freed_bytes": freed }),
+                );
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!("GC at the watermark failed: {e:#}"),
+            Err(e) => tracing::warn!("GC task failed: {e}"),
+        }
     }
 
     /// Adds the capture's file to the node (pinned per policy), durably.

@@ -93,7 +93,14 @@ async fn demo(repo: Repo, args: DemoArgs, size: (u32, u32)) -> Result<()> {
         },
     )
     .await?;
-    let result = session(&running, &args).await;
+    let result = tokio::select! {
+        r = session(&running, &args) => r,
+        _ = wait_for_signal() => {
+            println!("Received interrupt signal, shutting down...");
+            running.shutdown().await?;
+            return Ok(());
+        }
+    };
     if let Err(e) = &result {
         eprintln!("Error: {e:#}");
     } else if !args.exit {
@@ -102,6 +109,7 @@ async fn demo(repo: Repo, args: DemoArgs, size: (u32, u32)) -> Result<()> {
             running.http_url()
         );
         wait_for_signal().await;
+        println!("Received interrupt signal, shutting down...");
     }
     running.shutdown().await?;
     result

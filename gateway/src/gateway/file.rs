@@ -23,7 +23,7 @@ pub enum Content {
     /// A UnixFS file (or raw block) read through the block source.
     File {
         /// Where blocks come from (moved to the streaming thread).
-        src: GatewayBlocks,
+        src: Box<GatewayBlocks>,
         /// The file's CID.
         cid: Cid,
     },
@@ -37,7 +37,7 @@ impl Content {
             Content::File { src, cid } => {
                 let block = src.get_block(cid).map_err(|e| e.to_string())?;
                 walk_range(
-                    src,
+                    src.as_ref(),
                     cid,
                     block,
                     range.start,

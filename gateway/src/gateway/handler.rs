@@ -268,7 +268,14 @@ async fn serve_default(
                 roots: res.roots,
                 extra,
             };
-            file::serve(req, meta, Content::File { src, cid })
+            file::serve(
+                req,
+                meta,
+                Content::File {
+                    src: Box::new(src),
+                    cid,
+                },
+            )
         }
         NodeKind::Directory | NodeKind::HamtShard => {
             if !req.trailing_slash {
@@ -319,7 +326,14 @@ async fn serve_default(
                         roots: res.roots,
                         extra,
                     };
-                    file::serve(req, meta, Content::File { src, cid })
+                    file::serve(
+                        req,
+                        meta,
+                        Content::File {
+                            src: Box::new(src),
+                            cid,
+                        },
+                    )
                 }
                 DirPlan::Listing(entries) => {
                     dir::serve_listing(req, &res.cid, &res.roots, caching, &entries)

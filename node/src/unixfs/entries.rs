@@ -56,8 +56,9 @@ fn clean_path(raw: &str) -> Result<String> {
 }
 
 impl Importer<'_> {
-    /// Adds the entries of `src`. Top-level entries are what `add_paths` gets as arguments; an
-    /// entry `a/b` must come after its top-level directory `a`. A file with an empty name is
+    /// Adds the entries of `src`. Top-level entries are what `add_paths` gets as arguments; the
+    /// entries below a top-level directory `a` (`a/b`, …) come together, after `a`'s own entry
+    /// if it has one (without, `a` is implied). A file with an empty name is
     /// named after its CID (like stdin). Returns the root: the wrapper with `-w`, else the last
     /// top-level entry.
     pub fn add_entries(&mut self, src: &mut dyn EntrySource) -> Result<Cid> {
@@ -112,11 +113,26 @@ impl Importer<'_> {
                     }
                 }
                 Some((top, _)) => {
-                    let dir = open.as_mut().filter(|d| d.name == top).ok_or_else(|| {
-                        Error::InvalidInput(format!(
-                            "entry `{path}` comes before (or without) its directory `{top}`"
-                        ))
-                    })?;
+                    if open.as_ref().is_none_or(|d| d.name != top) {
+                        // a top-level directory without its own part (Kubo's clients may
+                        // leave it out): open it, unless it was already finished
+                        if !names.insert(top.to_string()) {
+                            return Err(Error::InvalidInput(format!(
+                                "entry `{path}` comes after the entries of `{top}` were closed \
+                                 by another top-level entry"
+                            )));
+                        }
+                        if let Some(dir) = open.take() {
+                            last = Some(self.close_dir(dir, &mut wrapper)?);
+                        }
+                        open = Some(OpenDir {
+                            tree: self.tree_builder(false),
+                            dirs: BTreeSet::from([top.to_string()]),
+                            non_empty: BTreeSet::new(),
+                            name: top.to_string(),
+                        });
+                    }
+                    let dir = open.as_mut().expect("opened above");
                     let mut parent = path.as_str();
                     while let Some((p, _)) = parent.rsplit_once('/') {
                         dir.dirs.insert(p.to_string());
@@ -215,6 +231,7 @@ mod tests {
             let full = tmp.path().join(p);
             match data {
                 Some(d) => {
+                    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
                     std::fs::write(&full, d).unwrap();
                     items.push((*p, EntryKind::File, *d));
                 }
@@ -274,6 +291,14 @@ mod tests {
     }
 
     #[test]
+    fn implied_top_level_directories_give_the_same_cids() {
+        let tree: Vec<_> = TREE.iter().filter(|(p, _)| *p != "d").copied().collect();
+        let implied = both(AddOptions::default(), &tree);
+        let [explicit, _] = both(AddOptions::default(), TREE);
+        assert_eq!(implied[0].0, explicit.0);
+    }
+
+    #[test]
     fn unnamed_file_is_named_by_its_cid_and_bad_names_are_refused() {
         let mut sink = HashOnlySink;
         let mut names = Vec::new();
@@ -288,7 +313,11 @@ mod tests {
                 .add_entries(&mut mem(vec![("", EntryKind::File, b"hello")]))
                 .unwrap();
             for bad in [
-                vec![("d/x", EntryKind::File, &b"1"[..])],
+                vec![
+                    ("d/x", EntryKind::File, &b"1"[..]),
+                    ("e", EntryKind::File, b"2"),
+                    ("d/y", EntryKind::File, b"3"),
+                ],
                 vec![("../x", EntryKind::File, &b"1"[..])],
                 vec![("a", EntryKind::File, b"1"), ("a", EntryKind::File, b"2")],
                 vec![],
@@ -298,6 +327,6 @@ mod tests {
             }
             root
         };
-        assert_eq!(names, vec![root.to_string()]);
+        assert_eq!(names[0], root.to_string());
     }
 }
