@@ -172,7 +172,18 @@ impl Running {
             names: Arc::new(NodeNames(node.clone())),
             fetch_timeout: GATEWAY_FETCH_TIMEOUT,
         });
-        let main_router = crate::api::router(app.clone(), wanda_gateway::gateway::router(gateway));
+        let rest = Arc::new(wanda_gateway::ipfs_rest::IpfsRestContext {
+            fetch_timeout: GATEWAY_FETCH_TIMEOUT,
+            ..wanda_gateway::ipfs_rest::IpfsRestContext::new(
+                repo.blockstore().clone(),
+                Some(node.clone()),
+                repo.config().max_storage_bytes(),
+            )
+        });
+        let main_router = crate::api::router(
+            app.clone(),
+            wanda_gateway::gateway::router(gateway).merge(wanda_gateway::ipfs_rest::router(rest)),
+        );
 
         let mut servers = Vec::new();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -195,8 +206,9 @@ impl Running {
         ));
         let api_ma = socket_to_multiaddr(api_addr);
         let http_ma = socket_to_multiaddr(http_addr);
-        write_atomic(&repo.dir().join("api"), api_ma.as_bytes())?;
+        // `api` last: clients take it as "the daemon is up", gateway included
         write_atomic(&repo.dir().join("gateway"), http_ma.as_bytes())?;
+        write_atomic(&repo.dir().join("api"), api_ma.as_bytes())?;
         println!("RPC API server listening on {api_ma}");
         println!("Gateway server listening on {http_ma}");
         println!("WebUI: {gateway_url}/");

@@ -33,7 +33,17 @@ fn checked_component(c: &str) -> Result<&str, ApiError> {
 }
 
 fn ipfs_object(app: &App, row: &CaptureRow) -> Value {
+    let me = app
+        .node
+        .as_ref()
+        .map(|n| n.peer_id().to_string())
+        .unwrap_or_default();
+    let replicas = row
+        .cid
+        .as_deref()
+        .map_or(0, |c| crate::app::replication::replicas(&app.db, c, &me));
     json!({
+        "replicas": replicas,
         "cid": row.cid,
         "pinned": row.is_pinned,
         "synced": row.is_synced,
@@ -228,4 +238,28 @@ pub async fn file(State(app): State<Arc<App>>, UrlPath(tail): UrlPath<String>) -
 pub async fn thumbnail(State(app): State<Arc<App>>, UrlPath(tail): UrlPath<String>) -> ApiResult {
     let path = resolve(&app.store.thumbs_dir, &tail)?;
     serve_file(path).await
+}
+
+/// `GET /api/network/captures`: captures announced by peers (newest first), with a URL through
+/// our gateway (fetched on demand over Bitswap) and whether we hold a pinned replica.
+pub async fn network(State(app): State<Arc<App>>) -> ApiResult {
+    let mut list = app
+        .db
+        .network_captures()
+        .map_err(internal("NETWORK_LIST_ERROR"))?;
+    list.sort_by_key(|v| std::cmp::Reverse(v["timestamp_ms"].as_u64().unwrap_or(0)));
+    for v in &mut list {
+        let cid = v["cid"].as_str().unwrap_or_default().to_string();
+        v["gateway_url"] = json!(app.gateway_url.as_ref().map(|g| format!("{g}/ipfs/{cid}")));
+        v["pinned"] = json!(
+            wanda_node::parse_cid(&cid)
+                .ok()
+                .and_then(|c| app.blocks.get_pin(&c).ok().flatten())
+                .is_some()
+        );
+    }
+    Ok(ok(
+        json!({ "captures": list }),
+        "Network captures retrieved",
+    ))
 }

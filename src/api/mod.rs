@@ -48,9 +48,11 @@ pub fn router(app: Arc<App>, extra: Router) -> Router {
         .route("/api/captures/{*path}", get(captures::file))
         .route("/captures/{*path}", get(captures::file))
         .route("/api/thumbnails/{*path}", get(captures::thumbnail))
+        .route("/api/network/captures", get(captures::network))
         .route("/video_feed", get(video::video_feed))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
-        .with_state(app.clone());
+        .with_state(app.clone())
+        .merge(crate::ui::router());
     api.merge(extra).layer(socketio::layer(&app)).layer(cors)
 }
 

@@ -109,6 +109,31 @@ impl Default for PublishConfig {
     }
 }
 
+/// Replicating peers' captures (`pin_remote`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicationConfig {
+    /// Pin captures announced by WANDA peers.
+    pub enabled: bool,
+    /// Copies wanted in the network besides the telescope that took them.
+    pub replicas: u32,
+    /// Only these peers' captures (peer ids; empty = every WANDA peer).
+    pub peers: Vec<String>,
+    /// Stop replicating once the store holds this much.
+    pub max_space: String,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            replicas: 2,
+            peers: vec![],
+            max_space: "5GB".into(),
+        }
+    }
+}
+
 /// The app's part of the config file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default)]
@@ -121,10 +146,12 @@ pub struct AppConfig {
     pub captures: CapturesConfig,
     /// Publishing policy.
     pub publish: PublishConfig,
+    /// Replication of peers' captures.
+    pub replication: ReplicationConfig,
 }
 
 /// The sections the app adds to a config document.
-const SECTIONS: [&str; 4] = ["camera", "mount", "captures", "publish"];
+const SECTIONS: [&str; 5] = ["camera", "mount", "captures", "publish", "replication"];
 
 impl AppConfig {
     /// The app's defaults as TOML sections (written by `wanda init`, known to `wanda config`).
@@ -188,6 +215,12 @@ impl AppConfig {
         }
         parse_size(&self.captures.min_free_space)
             .map_err(|e| anyhow::anyhow!("captures.min_free_space: {e}"))?;
+        parse_size(&self.replication.max_space)
+            .map_err(|e| anyhow::anyhow!("replication.max_space: {e}"))?;
+        for p in &self.replication.peers {
+            p.parse::<libp2p::PeerId>()
+                .map_err(|e| anyhow::anyhow!("replication.peers: {p:?} is not a peer id ({e})"))?;
+        }
         if self.publish.max_retry_delay_s == 0 {
             bail!("publish.max_retry_delay_s: must be at least 1");
         }

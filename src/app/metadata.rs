@@ -17,6 +17,8 @@ const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peer");
 const PIN_STATUS: TableDefinition<&str, &[u8]> = TableDefinition::new("pin_status");
 /// Key: capture id.
 const PUBLISH_QUEUE: TableDefinition<u64, &[u8]> = TableDefinition::new("publish_queue");
+/// Network gallery: CID → JSON announcement from a peer (+ `received_ms`).
+const NETWORK: TableDefinition<&str, &[u8]> = TableDefinition::new("network_capture");
 /// Counters (`next_capture_id`) and small values (`root_cid`).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
@@ -49,6 +51,7 @@ impl MetadataDb {
         txn.open_table(PIN_STATUS)?;
         txn.open_table(PUBLISH_QUEUE)?;
         txn.open_table(META)?;
+        txn.open_table(NETWORK)?;
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -258,6 +261,40 @@ impl MetadataDb {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Records a capture announced by a peer (network gallery); keeps the first receive time.
+    pub fn put_network_capture(&self, a: &wanda_node::net::CaptureAnnouncement) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut t = txn.open_table(NETWORK)?;
+            if t.get(a.cid.as_str())?.is_none() {
+                let mut v = serde_json::to_value(a)?;
+                v["received_ms"] = serde_json::json!(super::rows::now_ms());
+                t.insert(a.cid.as_str(), enc(&v).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// One network capture (announcement JSON + `received_ms`).
+    pub fn network_capture(&self, cid: &str) -> Result<Option<serde_json::Value>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(NETWORK)?;
+        t.get(cid)?.map(|v| dec(v.value())).transpose()
+    }
+
+    /// Every capture announced by peers.
+    pub fn network_captures(&self) -> Result<Vec<serde_json::Value>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(NETWORK)?;
+        t.iter()?
+            .map(|e| {
+                let (_, v) = e?;
+                dec(v.value())
+            })
+            .collect()
     }
 
     /// Drops the job of a capture (e.g. its row is gone).

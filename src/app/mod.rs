@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod peers;
 pub mod publisher;
 pub mod recovery;
+pub mod replication;
 pub mod rows;
 pub mod session;
 pub mod session_dir;
@@ -160,7 +161,7 @@ impl App {
             events: events.clone(),
             config: config.publish.clone(),
             topic: parts.topic,
-            peer_id: parts.peer_id,
+            peer_id: parts.peer_id.clone(),
             gateway_url: parts.gateway_url.clone(),
             wake,
             dirs_dirty: store.dirs_dirty.clone(),
@@ -171,11 +172,30 @@ impl App {
         if let Some(node) = &parts.node {
             tokio::spawn(peers::watch_peers(
                 node.clone(),
+                publisher.topic.clone(),
                 db.clone(),
                 events.clone(),
                 publisher.wake.clone(),
                 stop_rx.clone(),
             ));
+        }
+        if let Some(node) = &parts.node {
+            let r = replication::Replicator {
+                node: node.clone(),
+                me: parts.peer_id.clone(),
+                store: parts.store.clone(),
+                db: db.clone(),
+                events: events.clone(),
+                topic: publisher.topic.clone(),
+                policy: replication::Policy {
+                    enabled: config.replication.enabled,
+                    replicas: config.replication.replicas,
+                    peers: config.replication.peers.clone(),
+                    max_bytes: config::parse_size(&config.replication.max_space)?,
+                    fetch_timeout: std::time::Duration::from_secs(60),
+                },
+            };
+            tokio::spawn(r.run(stop_rx.clone()));
         }
         let task = tokio::spawn(publisher.run(stop_rx));
         let settings = camera.settings();

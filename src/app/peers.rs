@@ -1,6 +1,8 @@
 //! Peer bookkeeping: polls the node's connections, keeps PEER rows (address, last seen,
 //! WANDA or not), emits `peer_connected` / `peer_disconnected` on `/ws/ipfs`, and when a peer
-//! arrives makes postponed announcements due at once (they were waiting for a listener).
+//! arrives makes postponed announcements due at once (they were waiting for a listener). When a
+//! peer starts listening on the announcement topic, our newest announcements (ours and those
+//! we heard from others) are replayed so it catches up on what it missed.
 
 use super::events::{EventBus, NS_IPFS};
 use super::metadata::MetadataDb;
@@ -18,12 +20,14 @@ pub const POLL: Duration = Duration::from_secs(1);
 /// Runs until `stop` becomes true.
 pub async fn watch_peers(
     node: NodeHandle,
+    topic: String,
     db: MetadataDb,
     events: EventBus,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut known: HashMap<String, bool> = HashMap::new();
+    let mut topic_known = std::collections::HashSet::<String>::new();
     loop {
         if *stop.borrow() {
             return;
@@ -72,11 +76,57 @@ pub async fn watch_peers(
                 make_announcements_due(&db);
                 wake.notify_one();
             }
+            // a peer that newly listens on our topic catches up on what it missed while away
+            if let Ok(on_topic) = node.topic_peers(Some(&topic)).await {
+                let on_topic: std::collections::HashSet<String> =
+                    on_topic.iter().map(|p| p.to_string()).collect();
+                if on_topic.iter().any(|p| !topic_known.contains(p)) {
+                    replay_recent(&db);
+                    replay_network(&node, &db, &topic).await;
+                    wake.notify_one();
+                }
+                topic_known = on_topic;
+            }
             known = now;
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// How many of our newest announced captures are replayed to a WANDA peer that arrives.
+pub const REPLAY: usize = 50;
+
+/// Queues the newest announced captures for announcing again.
+fn replay_recent(db: &MetadataDb) {
+    let Ok(mut caps) = db.captures() else { return };
+    caps.retain(|c| c.is_synced && c.cid.is_some());
+    caps.sort_by_key(|c| std::cmp::Reverse(c.id));
+    for c in caps.into_iter().take(REPLAY) {
+        let _ = db.put_job(&super::rows::PublishJob {
+            capture_id: c.id,
+            stage: PublishStage::Announce,
+            attempts: 0,
+            not_before_ms: 0,
+        });
+    }
+}
+
+/// Re-publishes the newest announcements we received from peers, so a telescope that was away
+/// learns about captures of peers it is not directly connected to.
+async fn replay_network(node: &NodeHandle, db: &MetadataDb, topic: &str) {
+    let Ok(mut list) = db.network_captures() else {
+        return;
+    };
+    list.sort_by_key(|v| std::cmp::Reverse(v["timestamp_ms"].as_u64().unwrap_or(0)));
+    for v in list.into_iter().take(REPLAY) {
+        let Ok(a) = serde_json::from_value::<wanda_node::net::CaptureAnnouncement>(v) else {
+            continue;
+        };
+        if let Err(e) = node.publish(topic, a.to_bytes()).await {
+            tracing::debug!("replaying {}: {e}", a.cid);
         }
     }
 }
