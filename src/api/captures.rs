@@ -42,8 +42,17 @@ fn ipfs_object(app: &App, row: &CaptureRow) -> Value {
         .cid
         .as_deref()
         .map_or(0, |c| crate::app::replication::replicas(&app.db, c, &me));
+    let remote = row.cid.as_deref().and_then(|c| {
+        app.db
+            .pin_statuses(c)
+            .ok()?
+            .into_iter()
+            .find(|r| r.peer_id == crate::app::pinning_service::SERVICE_PEER)
+            .map(|r| r.status)
+    });
     json!({
         "replicas": replicas,
+        "remote_pin": remote,
         "cid": row.cid,
         "pinned": row.is_pinned,
         "synced": row.is_synced,

@@ -134,6 +134,17 @@ impl Default for ReplicationConfig {
     }
 }
 
+/// A remote IPFS Pinning Service (spec: ipfs/pinning-services-api-spec; ipfs-cluster serves it
+/// too) that keeps a copy of every capture.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PinningServiceConfig {
+    /// Base URL (`{endpoint}/pins`); empty = no service.
+    pub endpoint: String,
+    /// Bearer token.
+    pub token: String,
+}
+
 /// The app's part of the config file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default)]
@@ -148,10 +159,19 @@ pub struct AppConfig {
     pub publish: PublishConfig,
     /// Replication of peers' captures.
     pub replication: ReplicationConfig,
+    /// Remote pinning service.
+    pub pinning_service: PinningServiceConfig,
 }
 
 /// The sections the app adds to a config document.
-const SECTIONS: [&str; 5] = ["camera", "mount", "captures", "publish", "replication"];
+const SECTIONS: [&str; 6] = [
+    "camera",
+    "mount",
+    "captures",
+    "publish",
+    "replication",
+    "pinning_service",
+];
 
 impl AppConfig {
     /// The app's defaults as TOML sections (written by `wanda init`, known to `wanda config`).
@@ -220,6 +240,10 @@ impl AppConfig {
         for p in &self.replication.peers {
             p.parse::<libp2p::PeerId>()
                 .map_err(|e| anyhow::anyhow!("replication.peers: {p:?} is not a peer id ({e})"))?;
+        }
+        let ep = &self.pinning_service.endpoint;
+        if !ep.is_empty() && !(ep.starts_with("http://") || ep.starts_with("https://")) {
+            bail!("pinning_service.endpoint: {ep:?} must be an http:// or https:// URL");
         }
         if self.publish.max_retry_delay_s == 0 {
             bail!("publish.max_retry_delay_s: must be at least 1");

@@ -12,6 +12,7 @@ pub mod events;
 pub mod local_save;
 pub mod metadata;
 pub mod peers;
+pub mod pinning_service;
 pub mod publisher;
 pub mod recovery;
 pub mod replication;
@@ -115,6 +116,12 @@ impl App {
         mount: Arc<dyn Mount>,
         parts: NodeParts,
     ) -> Result<Arc<App>> {
+        if !config.pinning_service.endpoint.is_empty() && config.pinning_service.token.is_empty() {
+            anyhow::bail!(
+                "pinning_service.endpoint is set but pinning_service.token is empty: set the \
+                 service's access token (wanda config pinning_service.token TOKEN)"
+            );
+        }
         let captures_dir = captures_dir(repo, &config);
         std::fs::create_dir_all(&captures_dir)
             .with_context(|| format!("cannot create {}", captures_dir.display()))?;
@@ -167,6 +174,12 @@ impl App {
             dirs_dirty: store.dirs_dirty.clone(),
             dirs: dirs.clone(),
             gc_threshold: parts.gc_threshold,
+            remote: (!config.pinning_service.endpoint.is_empty()).then(|| {
+                pinning_service::PinningService {
+                    endpoint: config.pinning_service.endpoint.clone(),
+                    token: config.pinning_service.token.clone(),
+                }
+            }),
         };
         let (stop_publisher, stop_rx) = watch::channel(false);
         if let Some(node) = &parts.node {
@@ -196,6 +209,14 @@ impl App {
                 },
             };
             tokio::spawn(r.run(stop_rx.clone()));
+        }
+        if let Some(service) = publisher.remote.clone() {
+            tokio::spawn(pinning_service::follow(
+                service,
+                db.clone(),
+                events.clone(),
+                stop_rx.clone(),
+            ));
         }
         let task = tokio::spawn(publisher.run(stop_rx));
         let settings = camera.settings();

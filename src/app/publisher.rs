@@ -49,6 +49,8 @@ pub struct Publisher {
     pub dirs_dirty: Arc<std::sync::atomic::AtomicBool>,
     /// Collect unpinned blocks above this many stored bytes.
     pub gc_threshold: Option<u64>,
+    /// Remote pinning service, if configured.
+    pub remote: Option<super::pinning_service::PinningService>,
 }
 
 /// Delay before retry `attempt` (1, 2, 4 … seconds, capped).
@@ -104,16 +106,22 @@ impl Publisher {
             };
             let result = match job.stage {
                 PublishStage::Add => self.stage_add(row.clone()).await,
+                PublishStage::Remote => self.stage_remote(row.clone()).await,
                 PublishStage::Announce => self.stage_announce(row.clone()).await,
             };
             match result {
                 Ok(updated) => {
                     let next_job = match job.stage {
-                        PublishStage::Add => {
-                            added_any = true;
+                        PublishStage::Add | PublishStage::Remote => {
+                            added_any |= job.stage == PublishStage::Add;
+                            let stage = if job.stage == PublishStage::Add && self.remote.is_some() {
+                                PublishStage::Remote
+                            } else {
+                                PublishStage::Announce
+                            };
                             Some(PublishJob {
                                 capture_id: row.id,
-                                stage: PublishStage::Announce,
+                                stage,
                                 attempts: 0,
                                 not_before_ms: 0,
                             })
@@ -264,6 +272,45 @@ impl Publisher {
         Ok(row)
     }
 
+    /// Asks the remote pinning service for a copy (once per CID) and records its status in
+    /// PIN_STATUS under `pinning-service`; `remote::follow` tracks it to `pinned`/`failed`.
+    async fn stage_remote(&self, row: CaptureRow) -> Result<CaptureRow> {
+        let Some(service) = self.remote.clone() else {
+            return Ok(row);
+        };
+        let cid = row.cid.clone().context("capture has no CID yet")?;
+        let origins = match &self.node {
+            Some(n) => n
+                .listen_addrs()
+                .await
+                .map(|a| {
+                    a.into_iter()
+                        .map(|m| format!("{m}/p2p/{}", n.peer_id()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => vec![],
+        };
+        let pin = super::pinning_service::Pin {
+            cid: cid.clone(),
+            name: Some(row.rel_path.clone()),
+            origins,
+        };
+        let status = tokio::task::spawn_blocking(move || service.ensure(&pin)).await??;
+        self.db.put_pin_status(&PinStatusRow {
+            cid,
+            peer_id: super::pinning_service::SERVICE_PEER.into(),
+            status: status.status.clone(),
+            updated_ms: now_ms(),
+        })?;
+        self.events.emit(
+            NS_IPFS,
+            "remote_pin_status",
+            json!({ "capture_id": row.id, "cid": row.cid, "status": status.status, "requestid": status.requestid }),
+        );
+        Ok(row)
+    }
+
     /// Provides the capture on the DHT and announces it on gossipsub.
     async fn stage_announce(&self, mut row: CaptureRow) -> Result<CaptureRow> {
         let node = self
@@ -296,6 +343,8 @@ impl Publisher {
         let name = match stage {
             PublishStage::Add => "ipfs_upload_complete",
             PublishStage::Announce => "content_announced",
+            // `remote_pin_status` was emitted by the stage itself
+            PublishStage::Remote => return,
         };
         self.events.emit(
             NS_IPFS,

@@ -191,6 +191,8 @@ pub enum PublishStage {
     Add,
     /// Provide on the DHT and announce on gossipsub.
     Announce,
+    /// Ask the remote pinning service for a copy and follow it until pinned or failed.
+    Remote,
 }
 
 /// A durable publish job (the queue survives kill -9).
