@@ -167,3 +167,27 @@ fn three_telescopes_replicate_and_catch_up() {
     drop(a);
     drop(b);
 }
+
+#[test]
+fn telescopes_find_each_other_through_the_dht() {
+    if !in_loopback_netns("telescopes_find_each_other_through_the_dht") {
+        return;
+    }
+    // a line A - B - C: C knows only B, B only A
+    let a = Daemon::start(&[]);
+    let a_addr = a.addr();
+    let a_id = a_addr.rsplit("/p2p/").next().unwrap().to_string();
+    let b = Daemon::start(&[("network.bootstrap", format!("[\"{a_addr}\"]").as_str())]);
+    let b_addr = b.addr();
+    let t0 = Instant::now();
+    let c = Daemon::start(&[("network.bootstrap", format!("[\"{b_addr}\"]").as_str())]);
+    wait_for(
+        "C connected directly to A, found as a rendezvous provider",
+        90,
+        || peer_ids(&c).contains(&a_id).then_some(()),
+    );
+    println!(
+        "discovery through the DHT rendezvous (C start → connected to A): {:?}",
+        t0.elapsed()
+    );
+}

@@ -8,6 +8,7 @@
 pub mod capture_store;
 pub mod config;
 pub mod devices;
+pub mod discovery;
 pub mod events;
 pub mod local_save;
 pub mod metadata;
@@ -209,6 +210,14 @@ impl App {
                 },
             };
             tokio::spawn(r.run(stop_rx.clone()));
+        }
+        if let Some(node) = &parts.node {
+            tokio::spawn(discovery::discover(
+                node.clone(),
+                db.clone(),
+                publisher.topic.clone(),
+                stop_rx.clone(),
+            ));
         }
         if let Some(service) = publisher.remote.clone() {
             tokio::spawn(pinning_service::follow(

@@ -158,7 +158,11 @@ impl EventLoop {
                     let _ = r.send(Ok(peer));
                     return;
                 }
+                let only_peer_id = addr.iter().count() == 1;
                 let opts = match peer_of(&addr) {
+                    // `/p2p/<id>` alone: dial with the addresses the behaviours know (Kademlia
+                    // routing table, identify), e.g. a peer found as a DHT provider
+                    Some(peer) if only_peer_id => DialOpts::peer_id(peer).build(),
                     Some(peer) => DialOpts::peer_id(peer)
                         .addresses(vec![addr.clone()])
                         .build(),
