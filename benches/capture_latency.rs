@@ -30,6 +30,7 @@ async fn node(dir: &std::path::Path) -> (NodeHandle, Blockstore) {
     let key = libp2p::identity::Keypair::generate_ed25519();
     let mut cfg = NodeConfig::for_profile(Profile::Local, key.public().to_peer_id().to_string());
     cfg.addresses.swarm = vec!["/ip4/127.0.0.1/tcp/0".into()];
+    std::fs::create_dir_all(dir).unwrap();
     let store = Blockstore::open(&dir.join("datastore.redb")).unwrap();
     let (handle, _task) =
         wanda_node::net::start(key, NetConfig::from_config(&cfg).unwrap(), store.clone())
