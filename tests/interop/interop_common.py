@@ -31,6 +31,9 @@ class WandaDaemon:
         wanda(bin_, repo, "init").check_returncode()
         wanda(bin_, repo, "config", "addresses.api", "/ip4/127.0.0.1/tcp/0").check_returncode()
         wanda(bin_, repo, "config", "addresses.swarm", '["/ip4/127.0.0.1/tcp/0"]').check_returncode()
+        # the main listener (gateway + app) too: several daemons share one namespace
+        wanda(bin_, repo, "config", "addresses.gateway", "/ip4/127.0.0.1/tcp/0").check_returncode()
+        wanda(bin_, repo, "config", "camera.driver", "sim").check_returncode()
         self.cids: dict[str, str] = {}
         for name, data in files.items():
             f = repo.parent / name
