@@ -45,8 +45,9 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     if [ -x tests/socketio/run.sh ]; then
         run_step "Socket.IO contract (socket.io-client 4, netns)" tests/socketio/run.sh --wanda "$PWD/target/debug/wanda"
     fi
+    run_step "Web UI in Chromium (playwright-core, netns)" tests/browser/run.sh --wanda "$PWD/target/debug/wanda"
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
-        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
+        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci --features gpio | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
     fi
 fi
 

@@ -10,3 +10,4 @@ pub mod output;
 pub mod progress;
 pub mod rpc_client;
 pub mod runtime;
+pub mod ui;
