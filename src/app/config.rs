@@ -242,7 +242,7 @@ impl AppConfig {
                 .map_err(|e| anyhow::anyhow!("replication.peers: {p:?} is not a peer id ({e})"))?;
         }
         let ep = &self.pinning_service.endpoint;
-        if !ep.is_empty() && !(ep.starts_with("http://") || ep.starts_with("https://")) {
+        if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
             bail!("pinning_service.endpoint: {ep:?} must be an http:// or https:// URL");
         }
         if self.publish.max_retry_delay_s == 0 {

@@ -118,10 +118,9 @@ impl Replicator {
                 self.on_receipt(r);
             } else if let Ok(a) = CaptureAnnouncement::from_bytes(&msg.data)
                 && a.node != self.me
+                && let Err(e) = self.on_announcement(&a).await
             {
-                if let Err(e) = self.on_announcement(&a).await {
-                    tracing::warn!("replicating {} from {}: {e:#}", a.cid, a.node);
-                }
+                tracing::warn!("replicating {} from {}: {e:#}", a.cid, a.node);
             }
         }
     }
@@ -198,7 +197,7 @@ impl Replicator {
                 let mut seen = std::collections::HashSet::new();
                 wanda_node::dag_walk::walk_unique(&src, &cid, &mut seen, &mut |_, _| Ok(()))
                     .context("fetching the capture")?;
-                wanda_node::pinning::pin_add(&store, &cid, true, Some(format!("replica")))?;
+                wanda_node::pinning::pin_add(&store, &cid, true, Some("replica".to_string()))?;
                 Ok(())
             })
             .await??;
