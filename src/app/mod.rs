@@ -175,6 +175,7 @@ impl App {
             dirs_dirty: store.dirs_dirty.clone(),
             dirs: dirs.clone(),
             gc_threshold: parts.gc_threshold,
+            root_tx: Arc::new(watch::channel(None).0),
             remote: (!config.pinning_service.endpoint.is_empty()).then(|| {
                 pinning_service::PinningService {
                     endpoint: config.pinning_service.endpoint.clone(),
@@ -216,6 +217,14 @@ impl App {
                 node.clone(),
                 db.clone(),
                 publisher.topic.clone(),
+                stop_rx.clone(),
+            ));
+        }
+        if let Some(node) = &parts.node {
+            tokio::spawn(publisher::name_root(
+                dirs.clone(),
+                node.clone(),
+                publisher.root_tx.subscribe(),
                 stop_rx.clone(),
             ));
         }

@@ -51,6 +51,29 @@ pub struct Publisher {
     pub gc_threshold: Option<u64>,
     /// Remote pinning service, if configured.
     pub remote: Option<super::pinning_service::PinningService>,
+    /// The newest root directory, for [`name_root`].
+    pub root_tx: Arc<watch::Sender<Option<String>>>,
+}
+
+/// Points the node's IPNS name at the newest root directory, in the background: waits for a
+/// new root, publishes it (a DHT put), repeats; roots that arrive meanwhile collapse into the
+/// newest, so the name never goes back to an older root.
+pub async fn name_root(
+    dirs: SessionDirs,
+    node: NodeHandle,
+    mut roots: watch::Receiver<Option<String>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            r = roots.changed() => if r.is_err() { return },
+            _ = stop.changed() => return,
+        }
+        let root = roots.borrow_and_update().clone();
+        if let Some(root) = root {
+            dirs.publish_root_name(&node, &root).await;
+        }
+    }
 }
 
 /// Delay before retry `attempt` (1, 2, 4 … seconds, capped).
@@ -90,7 +113,8 @@ impl Publisher {
     /// Runs every job that is due; returns when the next one will be (if any).
     async fn run_due_jobs(&self) -> Result<Option<u64>> {
         let mut jobs = self.db.jobs()?;
-        jobs.sort_by_key(|j| j.capture_id);
+        // adds first: a slow announcement must never delay the next capture's CID
+        jobs.sort_by_key(|j| (j.stage != PublishStage::Add, j.capture_id));
         let now = now_ms();
         let mut next = None::<u64>;
         let mut added_any = false;
@@ -188,7 +212,6 @@ impl Publisher {
             .swap(false, std::sync::atomic::Ordering::SeqCst);
         if added_any || dirty {
             let dirs = self.dirs.clone();
-            let node = self.node.clone();
             let changed = tokio::task::spawn_blocking(move || dirs.refresh()).await??;
             for (name, cid) in &changed.sessions {
                 self.events.emit(
@@ -197,8 +220,9 @@ impl Publisher {
                     json!({ "session": name, "session_cid": cid, "root_cid": changed.root }),
                 );
             }
-            if let (Some(node), Some(root)) = (node, changed.root.as_ref()) {
-                self.dirs.publish_root_name(&node, root).await;
+            if let Some(root) = &changed.root {
+                // named by IPNS in the background (`name_root`): DHT puts take seconds
+                self.root_tx.send_replace(Some(root.clone()));
             }
             self.trim_local_files()?;
             self.gc_above_watermark().await;
@@ -319,7 +343,14 @@ impl Publisher {
             .context("the node is offline: announcement postponed")?;
         let cid_text = row.cid.clone().context("capture has no CID yet")?;
         let cid = wanda_node::parse_cid(&cid_text)?;
-        node.provide(cid).await.context("DHT provide")?;
+        // the provider record goes out in the background: a DHT query can take seconds and
+        // must not hold up the queue; gossipsub is what peers react to
+        let provider = node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = provider.provide(cid).await {
+                tracing::debug!("providing {cid}: {e}");
+            }
+        });
         let msg = CaptureAnnouncement {
             version: ANNOUNCEMENT_VERSION,
             cid: cid_text,
