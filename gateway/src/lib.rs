@@ -1,5 +1,7 @@
-//! WANDA's HTTP side: the Kubo-compatible RPC (`/api/v0/*`) and the IPFS path + trustless
-//! gateway (`/ipfs/*`, `/ipns/*`). Knows nothing of hardware.
+//! WANDA's HTTP side: the Kubo-compatible RPC (`/api/v0/*`), the IPFS path + trustless
+//! gateway (`/ipfs/*`, `/ipns/*`) and WANDA's IPFS REST routes for the UI (`/api/ipfs/*`).
+//! Knows nothing of hardware.
 
 pub mod gateway;
+pub mod ipfs_rest;
 pub mod rpc;

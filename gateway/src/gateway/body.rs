@@ -16,11 +16,24 @@ pub struct ChannelWriter {
     buf: BytesMut,
 }
 
+/// Shared pieces at least this long are sent as they are (no copy); shorter ones are coalesced.
+const ZERO_COPY_MIN: usize = 16 * 1024;
+
 impl ChannelWriter {
     fn send(&self, b: Bytes) -> io::Result<()> {
         self.tx
             .blocking_send(Ok(b))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+
+    /// Writes `data` without copying it when it is large (after what is buffered), so a block's
+    /// bytes go from the store's buffer to the socket as they are.
+    pub fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
+        if data.len() < ZERO_COPY_MIN {
+            return self.write_all(&data);
+        }
+        self.flush()?;
+        self.send(data)
     }
 }
 

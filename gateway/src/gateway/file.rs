@@ -1,9 +1,9 @@
 //! Serving file content: UnixFS files streamed block by block (only the blocks a range
 //! needs), and in-memory bytes (raw blocks, other codecs), with single and multiple ranges.
 
-use super::body::blocking_body;
+use super::body::{ChannelWriter, blocking_body};
 use super::error::{GatewayError, GwResult};
-use super::filewalk::walk_range;
+use super::filewalk::{walk_range, walk_range_to_body};
 use super::headers::{self, Caching};
 use super::range::{ByteRange, RangeError, parse_range};
 use super::request::GatewayRequest;
@@ -16,7 +16,6 @@ use axum::response::Response;
 use bytes::Bytes;
 use cid::Cid;
 use std::io::Write;
-use wanda_node::blocks::BlockSource;
 
 /// How the body bytes are obtained.
 pub enum Content {
@@ -32,23 +31,16 @@ pub enum Content {
 }
 
 impl Content {
-    fn copy(&self, range: ByteRange, out: &mut dyn Write) -> Result<(), String> {
+    fn copy(&self, range: ByteRange, out: &mut ChannelWriter) -> Result<(), String> {
         match self {
             Content::File { src, cid } => {
-                let block = src.get_block(cid).map_err(|e| e.to_string())?;
-                walk_range(
-                    src.as_ref(),
-                    cid,
-                    block,
-                    range.start,
-                    range.end,
-                    &mut |_, _| Ok(()),
-                    Some(out),
-                )
-                .map_err(|e| e.to_string())
+                let keep = GatewayBlocks::worth_keeping(range.len());
+                let block = src.get_bytes(cid, keep).map_err(|e| e.to_string())?;
+                walk_range_to_body(src, cid, block, range.start, range.end, out)
+                    .map_err(|e| e.to_string())
             }
             Content::Bytes(b) => out
-                .write_all(&b[range.start as usize..=range.end as usize])
+                .write_bytes(b.slice(range.start as usize..=range.end as usize))
                 .map_err(|e| e.to_string()),
         }
     }

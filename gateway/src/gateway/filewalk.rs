@@ -2,6 +2,8 @@
 //! each node's `blocksizes`), so a range is served even when blocks outside it are missing, and
 //! a trustless CAR for `entity-bytes` holds exactly the blocks the range needs.
 
+use super::body::ChannelWriter;
+use super::source::GatewayBlocks;
 use bytes::Bytes;
 use cid::Cid;
 use std::io::Write;
@@ -63,6 +65,16 @@ fn parse_unixfs(buf: &Bytes) -> Option<UnixFsData> {
     Some(out)
 }
 
+/// Where the bytes of a range go.
+enum Out<'a> {
+    /// Nowhere (only visiting blocks).
+    None,
+    /// Copied into a writer.
+    Write(&'a mut dyn Write),
+    /// Handed to a response body as shared slices of the blocks (no copy).
+    Body(&'a mut ChannelWriter),
+}
+
 /// Walks the file rooted at `cid` (whose block is `block`), visiting — in depth-first order —
 /// only the blocks holding bytes of `from..=to` (the root always), calling `visit` on each and
 /// writing the bytes of the range to `out` when given.
@@ -73,41 +85,78 @@ pub fn walk_range(
     from: u64,
     to: u64,
     visit: &mut dyn FnMut(&Cid, &[u8]) -> Result<()>,
-    mut out: Option<&mut dyn Write>,
+    out: Option<&mut dyn Write>,
 ) -> Result<()> {
-    walk(src, cid, block, 0, from, to, visit, &mut out)
+    let mut out = match out {
+        Some(w) => Out::Write(w),
+        None => Out::None,
+    };
+    let fetch = |c: &Cid| src.get_block(c).map(Bytes::from);
+    walk(
+        &fetch,
+        cid,
+        Bytes::from(block),
+        0,
+        from,
+        to,
+        visit,
+        &mut out,
+    )
 }
 
-fn write_part(
-    out: &mut Option<&mut dyn Write>,
-    content: &[u8],
-    base: u64,
+/// [`walk_range`] into a response body: blocks come from [`GatewayBlocks::get_bytes`] (shared
+/// buffers of recently served blocks, kept for small ranges) and the range's bytes are sent as
+/// slices of them, without copying.
+pub fn walk_range_to_body(
+    src: &GatewayBlocks,
+    cid: &Cid,
+    block: Bytes,
     from: u64,
     to: u64,
+    body: &mut ChannelWriter,
 ) -> Result<()> {
-    let Some(w) = out.as_mut() else {
+    let keep = GatewayBlocks::worth_keeping(to.saturating_sub(from).saturating_add(1));
+    let fetch = |c: &Cid| src.get_bytes(c, keep);
+    walk(
+        &fetch,
+        cid,
+        block,
+        0,
+        from,
+        to,
+        &mut |_, _| Ok(()),
+        &mut Out::Body(body),
+    )
+}
+
+fn write_part(out: &mut Out<'_>, content: &Bytes, base: u64, from: u64, to: u64) -> Result<()> {
+    if matches!(out, Out::None) {
         return Ok(());
-    };
+    }
     let end = base + content.len() as u64; // exclusive
     if content.is_empty() || end <= from || base > to {
         return Ok(());
     }
     let s = from.saturating_sub(base) as usize;
-    let e = (to + 1).min(end) - base;
-    w.write_all(&content[s..e as usize])?;
+    let e = ((to + 1).min(end) - base) as usize;
+    match out {
+        Out::None => {}
+        Out::Write(w) => w.write_all(&content[s..e])?,
+        Out::Body(b) => b.write_bytes(content.slice(s..e))?,
+    }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 fn walk(
-    src: &dyn BlockSource,
+    fetch: &dyn Fn(&Cid) -> Result<Bytes>,
     cid: &Cid,
-    block: Vec<u8>,
+    block: Bytes,
     base: u64,
     from: u64,
     to: u64,
     visit: &mut dyn FnMut(&Cid, &[u8]) -> Result<()>,
-    out: &mut Option<&mut dyn Write>,
+    out: &mut Out<'_>,
 ) -> Result<()> {
     visit(cid, &block)?;
     let decode = |reason: &str| Error::Decode {
@@ -117,8 +166,7 @@ fn walk(
     match cid.codec() {
         RAW => write_part(out, &block, base, from, to),
         DAG_PB => {
-            let node = ipld_dagpb::PbNode::from_bytes(Bytes::from(block))
-                .map_err(|e| decode(&e.to_string()))?;
+            let node = ipld_dagpb::PbNode::from_bytes(block).map_err(|e| decode(&e.to_string()))?;
             let data = node.data.unwrap_or_default();
             let fs = parse_unixfs(&data).ok_or_else(|| decode("malformed UnixFS data"))?;
             write_part(out, &fs.data, base, from, to)?;
@@ -129,8 +177,8 @@ fn walk(
             for (link, size) in node.links.iter().zip(fs.blocksizes) {
                 let end = off.saturating_add(size);
                 if size > 0 && off <= to && end > from {
-                    let child = src.get_block(&link.cid)?;
-                    walk(src, &link.cid, child, off, from, to, visit, out)?;
+                    let child = fetch(&link.cid)?;
+                    walk(fetch, &link.cid, child, off, from, to, visit, out)?;
                 }
                 off = end;
                 if off > to {

@@ -11,7 +11,7 @@
 //! Every handler resolves content on a blocking thread ([`source::GatewayBlocks`]) and streams
 //! bodies through a channel, so a slow network fetch never blocks the async runtime.
 
-mod body;
+pub(crate) mod body;
 mod car;
 mod dagjson;
 mod dir;
