@@ -2,6 +2,9 @@
 //! Bitswap (two in-process nodes on loopback TCP), caches it unpinned, and answers 504 when
 //! nobody has a block within the fetch timeout.
 
+mod net_common;
+use net_common::node;
+
 mod gateway_common;
 
 use axum::http::Method;
@@ -9,18 +12,7 @@ use gateway_common::*;
 use std::sync::Arc;
 use std::time::Duration;
 use wanda_gateway::gateway::{GatewayContext, router};
-use wanda_node::net::{NetConfig, NodeHandle, start};
 use wanda_node::pinning::{PinFilter, pin_ls};
-use wanda_node::store::Blockstore;
-
-async fn node(dir: &tempfile::TempDir) -> (Blockstore, NodeHandle) {
-    let store = Blockstore::open(&dir.path().join("ds.redb")).unwrap();
-    let key = libp2p::identity::Keypair::generate_ed25519();
-    let (handle, _task) = start(key, NetConfig::loopback(), store.clone())
-        .await
-        .unwrap();
-    (store, handle)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetches_missing_content_from_a_peer_and_caches_it_unpinned() {

@@ -2,6 +2,9 @@
 //! temporary Blockstore: every route, WANDA's envelope, each error code, bad input (all 4xx),
 //! and two nodes on 127.0.0.1 for pinning over the network and connecting to peers.
 
+mod net_common;
+use net_common::node;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request};
@@ -12,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 use wanda_gateway::ipfs_rest::{IpfsRestContext, router};
-use wanda_node::net::{NetConfig, NodeHandle, start};
 use wanda_node::pinning::{PinFilter, pin_ls};
 use wanda_node::store::Blockstore;
 use wanda_node::unixfs::{AddOptions, HashOnlySink, Importer, StoreSink};
@@ -852,15 +854,6 @@ async fn bad_input_gets_a_4xx_envelope() {
     // offline peers: none
     let p = get(&l.app, "/api/ipfs/peers?wanda_only=true").await.data();
     assert_eq!(p, json!({"count": 0, "peers": [], "wanda_only": true}));
-}
-
-async fn node(dir: &tempfile::TempDir) -> (Blockstore, NodeHandle) {
-    let store = Blockstore::open(&dir.path().join("ds.redb")).unwrap();
-    let key = libp2p::identity::Keypair::generate_ed25519();
-    let (handle, _task) = start(key, NetConfig::loopback(), store.clone())
-        .await
-        .unwrap();
-    (store, handle)
 }
 
 async fn wait_for(what: &str, mut f: impl AsyncFnMut() -> bool) {

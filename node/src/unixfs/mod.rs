@@ -2,10 +2,12 @@
 //! and path resolution, with CIDs identical to Kubo's for the same input and flags.
 
 mod add;
+mod balanced;
 mod dir_build;
 mod dir_import;
 mod entries;
 mod export;
+mod leaves;
 mod options;
 mod read;
 mod resolve;

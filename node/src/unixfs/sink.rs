@@ -10,6 +10,12 @@ use std::thread::JoinHandle;
 pub trait BlockSink {
     /// Takes one block.
     fn put(&mut self, cid: &Cid, data: Vec<u8>) -> Result<()>;
+
+    /// Whether the sink keeps what it is given. When false, importers skip `put` for leaf
+    /// blocks (the bulk of the bytes) and reuse their buffers; branch blocks are still put.
+    fn keeps_blocks(&self) -> bool {
+        true
+    }
 }
 
 /// Discards blocks (`--only-hash`).
@@ -19,6 +25,10 @@ pub struct HashOnlySink;
 impl BlockSink for HashOnlySink {
     fn put(&mut self, _: &Cid, _: Vec<u8>) -> Result<()> {
         Ok(())
+    }
+
+    fn keeps_blocks(&self) -> bool {
+        false
     }
 }
 

@@ -2,16 +2,14 @@
 //!
 //! Same shape as boxo's `importer/trickle`: a node first takes up to 174 leaves directly, then
 //! `LAYER_REPEAT` subtrees of depth 1, then of depth 2, …; the root has no depth limit. Leaves are
-//! made by rust-unixfs (one chunk each) and branch nodes by its `rebuild_file_branch`, so the bytes
+//! made by `leaves.rs` (one chunk each) and branch nodes by its `rebuild_file_branch`, so the bytes
 //! match Kubo's. The tree is built from a stream: only the open path of nodes is kept in memory.
 
 use super::add::ImportedFile;
 use super::options::AddOptions;
 use super::sink::BlockSink;
 use crate::error::Result;
-use cid::Cid;
 use multihash_codetable::Code;
-use multihash_codetable::MultihashDigest;
 use rust_unixfs::file::adder::{FileBranchLink, rebuild_file_branch};
 
 /// Children taken directly by a node before its subtrees (boxo's `DefaultLinksPerBlock`).
@@ -60,35 +58,12 @@ impl TrickleBuilder {
         }
     }
 
-    /// A leaf for one chunk. Kubo's trickle importer makes UnixFS `Raw`-typed dag-pb leaves
-    /// (not `File` like the balanced one), or raw blocks with `--raw-leaves`.
-    fn leaf(&self, chunk: &[u8]) -> (FileBranchLink, Vec<u8>) {
-        let (cid, block) = if self.opts.raw_leaves() {
-            let mh = Code::Sha2_256.digest(chunk);
-            (Cid::new_v1(crate::ipld::RAW, mh), chunk.to_vec())
-        } else {
-            let block = unixfs_raw_leaf(chunk);
-            let mh = Code::Sha2_256.digest(&block);
-            let cid = match self.opts.version() {
-                cid::Version::V0 => Cid::new_v0(mh).expect("sha2-256 makes a valid CIDv0"),
-                cid::Version::V1 => Cid::new_v1(crate::ipld::DAG_PB, mh),
-            };
-            (cid, block)
-        };
-        let link = FileBranchLink {
-            cid,
-            blocksize: chunk.len() as u64,
-            tsize: block.len() as u64,
-        };
-        (link, block)
-    }
-
-    /// Adds the next chunk (every chunk but the last has the full chunk size).
-    pub fn push_chunk(&mut self, chunk: &[u8], sink: &mut dyn BlockSink) -> Result<()> {
-        let (link, block) = self.leaf(chunk);
-        self.dag_size += block.len() as u64;
-        self.file_size += chunk.len() as u64;
-        sink.put(&link.cid, block)?;
+    /// Takes the next leaf (its block is already in the sink). Kubo's trickle importer makes
+    /// UnixFS `Raw`-typed dag-pb leaves (not `File` like the balanced one), or raw blocks with
+    /// `--raw-leaves`: see [`super::leaves::LeafFormat`].
+    pub fn push_leaf(&mut self, link: FileBranchLink, sink: &mut dyn BlockSink) -> Result<()> {
+        self.dag_size += link.tsize;
+        self.file_size += link.blocksize;
         self.place_leaf(link, sink)
     }
 
@@ -167,28 +142,4 @@ impl TrickleBuilder {
             file_size: self.file_size,
         })
     }
-}
-
-/// Encodes a dag-pb node without links whose UnixFS data is `{Type: Raw, Data: chunk,
-/// filesize: len}` — byte-identical to go-unixfs's `NewLeafDataNode(TRaw)`.
-fn unixfs_raw_leaf(chunk: &[u8]) -> Vec<u8> {
-    let mut unixfs = Vec::with_capacity(chunk.len() + 16);
-    unixfs.extend_from_slice(&[0x08, 0x00]); // Type = Raw
-    if !chunk.is_empty() {
-        unixfs.push(0x12); // Data
-        put_varint(&mut unixfs, chunk.len() as u64);
-        unixfs.extend_from_slice(chunk);
-    }
-    unixfs.push(0x18); // filesize
-    put_varint(&mut unixfs, chunk.len() as u64);
-    let mut node = Vec::with_capacity(unixfs.len() + 8);
-    node.push(0x0a); // PBNode.Data
-    put_varint(&mut node, unixfs.len() as u64);
-    node.extend_from_slice(&unixfs);
-    node
-}
-
-fn put_varint(out: &mut Vec<u8>, v: u64) {
-    let mut buf = unsigned_varint::encode::u64_buffer();
-    out.extend_from_slice(unsigned_varint::encode::u64(v, &mut buf));
 }
