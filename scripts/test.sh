@@ -47,7 +47,7 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     fi
     run_step "Web UI in Chromium (playwright-core, netns)" tests/browser/run.sh --wanda "$PWD/target/debug/wanda"
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
-        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci --features gpio | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
+        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci --features gpio --max-size 32000000 | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
     fi
 fi
 
