@@ -49,7 +49,10 @@ fn three_telescopes_replicate_and_catch_up() {
     b.w.ok(&["swarm", "connect", &a_addr]);
     let bootstrap = format!("[\"{a_addr}\"]");
     let t0 = Instant::now();
-    let mut c = Daemon::start(&[("network.bootstrap", bootstrap.as_str())]);
+    let mut c = Daemon::start(&[
+        ("network.bootstrap", bootstrap.as_str()),
+        ("telescope.location", "La Plata, AR"),
+    ]);
     wait_for("C connected to A through its bootstrap list", 30, || {
         peer_ids(&c).contains(&a_id).then_some(())
     });
@@ -88,6 +91,23 @@ fn three_telescopes_replicate_and_catch_up() {
             .all(|c| c["ipfs"]["replicas"] == 2)
             .then_some(())
     });
+
+    // A's PEER table knows C as a telescope, where it is and how many of its images A holds
+    let c_id = peer_ids(&a)
+        .into_iter()
+        .find(|p| p != &b.addr().rsplit("/p2p/").next().unwrap().to_string())
+        .expect("A is connected to C");
+    let (_, peers) = get_json(&format!("{base_a}/api/network/peers"));
+    let row = peers["data"]["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer_id"] == c_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no PEER row for C: {peers}"));
+    assert_eq!(row["is_wanda_node"], true, "{row}");
+    assert_eq!(row["location"], "La Plata, AR", "{row}");
+    assert!(row["images_shared"].as_u64().unwrap() >= 5, "{row}");
 
     // C dies; A still serves everything
     let c_dir = c.w.repo.join("captures").join("c-night");

@@ -272,3 +272,11 @@ pub async fn network(State(app): State<Arc<App>>) -> ApiResult {
         "Network captures retrieved",
     ))
 }
+
+/// `GET /api/network/peers`: the PEER table (telescopes and other peers we met), with the
+/// location a telescope announces and how many of its captures we hold.
+pub async fn peers(State(app): State<Arc<App>>) -> ApiResult {
+    let mut rows = app.db.peers().map_err(internal("PEER_LIST_ERROR"))?;
+    rows.sort_by_key(|p| std::cmp::Reverse(p.last_seen_ms));
+    Ok(ok(json!({ "peers": rows }), "Peers retrieved"))
+}

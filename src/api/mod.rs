@@ -49,6 +49,7 @@ pub fn router(app: Arc<App>, extra: Router) -> Router {
         .route("/captures/{*path}", get(captures::file))
         .route("/api/thumbnails/{*path}", get(captures::thumbnail))
         .route("/api/network/captures", get(captures::network))
+        .route("/api/network/peers", get(captures::peers))
         .route("/video_feed", get(video::video_feed))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .with_state(app.clone())

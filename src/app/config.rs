@@ -134,6 +134,14 @@ impl Default for ReplicationConfig {
     }
 }
 
+/// This telescope, as peers see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelescopeConfig {
+    /// Where it is (free text, e.g. "La Plata, AR"), sent with announcements; empty = not said.
+    pub location: String,
+}
+
 /// A remote IPFS Pinning Service (spec: ipfs/pinning-services-api-spec; ipfs-cluster serves it
 /// too) that keeps a copy of every capture.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -161,10 +169,13 @@ pub struct AppConfig {
     pub replication: ReplicationConfig,
     /// Remote pinning service.
     pub pinning_service: PinningServiceConfig,
+    /// This telescope.
+    pub telescope: TelescopeConfig,
 }
 
 /// The sections the app adds to a config document.
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
+    "telescope",
     "camera",
     "mount",
     "captures",

@@ -176,6 +176,7 @@ impl App {
             dirs: dirs.clone(),
             gc_threshold: parts.gc_threshold,
             root_tx: Arc::new(watch::channel(None).0),
+            location: Some(config.telescope.location.clone()).filter(|l| !l.is_empty()),
             remote: (!config.pinning_service.endpoint.is_empty()).then(|| {
                 pinning_service::PinningService {
                     endpoint: config.pinning_service.endpoint.clone(),

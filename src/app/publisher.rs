@@ -51,6 +51,8 @@ pub struct Publisher {
     pub gc_threshold: Option<u64>,
     /// Remote pinning service, if configured.
     pub remote: Option<super::pinning_service::PinningService>,
+    /// `telescope.location`, sent with announcements.
+    pub location: Option<String>,
     /// The newest root directory, for [`name_root`].
     pub root_tx: Arc<watch::Sender<Option<String>>>,
 }
@@ -359,6 +361,7 @@ impl Publisher {
             timestamp_ms: row.captured_at_ms,
             size: row.size,
             kind: row.kind.clone(),
+            location: self.location.clone(),
         };
         node.publish(&self.topic, msg.to_bytes())
             .await

@@ -164,6 +164,9 @@ impl Replicator {
         });
         peer.is_wanda_node = true;
         peer.last_seen_ms = now_ms();
+        if a.location.is_some() {
+            peer.location = a.location.clone();
+        }
         if !known {
             self.events.emit(
                 NS_IPFS,

@@ -22,6 +22,9 @@ pub struct CaptureAnnouncement {
     pub size: u64,
     /// What it is: `jpeg`, `dng`, `metadata`, `session`.
     pub kind: String,
+    /// Where the telescope is (free text from its config), if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl CaptureAnnouncement {
@@ -56,6 +59,7 @@ mod tests {
             timestamp_ms: 1,
             size: 0,
             kind: "jpeg".into(),
+            location: None,
         };
         assert_eq!(CaptureAnnouncement::from_bytes(&a.to_bytes()).unwrap(), a);
         let mut b = a.clone();
@@ -65,5 +69,14 @@ mod tests {
         b.cid = "nope".into();
         assert!(CaptureAnnouncement::from_bytes(&b.to_bytes()).is_err());
         assert!(CaptureAnnouncement::from_bytes(b"{}").is_err());
+        // `location` is optional both ways: older peers omit it, newer ones may send it
+        let mut c = a.clone();
+        c.location = Some("La Plata".into());
+        assert_eq!(CaptureAnnouncement::from_bytes(&c.to_bytes()).unwrap(), c);
+        assert!(
+            !String::from_utf8(a.to_bytes())
+                .unwrap()
+                .contains("location")
+        );
     }
 }
