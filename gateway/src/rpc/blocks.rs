@@ -87,14 +87,26 @@ pub async fn put(
     Query(q): Query<Vec<(String, String)>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> RpcResult<Response> {
-    let codec = codec(&q)?;
-    if let Some(m) = value(&q, "mhtype").filter(|m| *m != "sha2-256") {
-        return Err(RpcError::bad_request(format!(
-            "mhtype \"{m}\" is not supported (sha2-256)"
-        )));
-    }
-    let pin = flag(&q, "pin", false)?;
-    let multipart = multipart.map_err(|e| RpcError::bad_request(e.body_text()))?;
+    let checked = (|| {
+        let codec = codec(&q)?;
+        if let Some(m) = value(&q, "mhtype").filter(|m| *m != "sha2-256") {
+            return Err(RpcError::bad_request(format!(
+                "mhtype \"{m}\" is not supported (sha2-256)"
+            )));
+        }
+        Ok((codec, flag(&q, "pin", false)?))
+    })();
+    let ((codec, pin), multipart) = match (checked, multipart) {
+        (Ok(v), Ok(m)) => (v, m),
+        (Ok(_), Err(e)) => return Err(RpcError::bad_request(e.body_text())),
+        (Err(e), Ok(m)) => {
+            // read the upload before answering: a client still writing it would otherwise get
+            // a broken pipe instead of this error
+            drain(m).await;
+            return Err(e);
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
     let (mut parts, read_error) = entries(multipart);
     let store = ctx.store.clone();
     respond(Kind::Ndjson, move |out| {
@@ -178,4 +190,11 @@ pub async fn rm(
         Ok(())
     })
     .await
+}
+
+/// Reads and drops the rest of a multipart upload (bounded by the body limit).
+async fn drain(mut multipart: Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
