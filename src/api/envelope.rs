@@ -73,25 +73,10 @@ pub fn object_body(body: &Bytes) -> Result<Option<serde_json::Map<String, Value>
     }
 }
 
-/// Python-style truthiness of a JSON value (WANDA uses `bool(v)`).
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub use crate::app::json_values::truthy;
 
 /// A finite number from a JSON number or numeric string; the error names the field.
 pub fn number(v: &Value, field: &str) -> Result<f64, ApiError> {
-    let n = match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    n.filter(|x| x.is_finite())
+    crate::app::json_values::finite_number(v)
         .ok_or_else(|| ApiError::validation(format!("{field} must be a number")))
 }

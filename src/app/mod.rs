@@ -10,6 +10,7 @@ pub mod config;
 pub mod devices;
 pub mod discovery;
 pub mod events;
+pub mod json_values;
 pub mod local_save;
 pub mod metadata;
 pub mod peers;
@@ -338,16 +339,7 @@ impl App {
 
     async fn capture_single_inner(&self) -> Result<CaptureRow> {
         let _cam = self.sessions.camera_lock.lock().await;
-        let camera = self.camera.clone();
-        let timeout = session::capture_timeout(camera.settings().exposure_us);
-        let capture = tokio::time::timeout(
-            timeout,
-            tokio::task::spawn_blocking(move || camera.capture()),
-        )
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!("capture did not finish within {} s", timeout.as_secs())
-        })???;
+        let capture = session::capture_with_timeout(self.camera.clone()).await?;
         let store = self.store.clone();
         let saved = tokio::task::spawn_blocking(move || -> Result<_> {
             let name = next_capture_name(&store.captures_dir);

@@ -12,27 +12,14 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Unix milliseconds as WANDA's naive ISO time (`2025-10-13T21:04:05.123000`, UTC).
+/// Unix milliseconds as WANDA's naive ISO time (`2025-10-13T21:04:05.123000`, UTC): the
+/// node's RFC 3339 formatter, without the zone and with microseconds as Python prints them.
 pub fn iso_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // civil-from-days (H. Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        (ms % 1000) * 1000
-    )
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ms / 1000);
+    let date_time = wanda_node::ipns::format_rfc3339(t)
+        .map(|s| s.trim_end_matches('Z').to_string())
+        .unwrap_or_else(|_| "9999-12-31T23:59:59".into());
+    format!("{date_time}.{:06}", (ms % 1000) * 1000)
 }
 
 /// One captured file (CAPTURE).

@@ -5,6 +5,7 @@
 
 use super::capture_store::CaptureStore;
 use super::events::{EventBus, NS_SESSION};
+use super::json_values::{finite_number, truthy};
 use super::metadata::MetadataDb;
 use super::rows::{SessionMode, SessionRow, SessionState, now_ms};
 use super::session_dir::SessionDirs;
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use wanda_hardware::{Camera, Mount};
+use wanda_hardware::{Camera, Capture, Mount};
 
 /// Smallest gap between two captures (WANDA's 0.5 s).
 const MIN_GAP: Duration = Duration::from_millis(500);
@@ -87,25 +88,8 @@ pub fn sanitize_name(raw: &str) -> Result<String, SessionError> {
     Ok(name.to_string())
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 fn number(v: &Value, field: &str) -> Result<f64, SessionError> {
-    let n = match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    n.filter(|x| x.is_finite())
-        .ok_or_else(|| SessionError::Invalid(format!("{field} must be a number")))
+    finite_number(v).ok_or_else(|| SessionError::Invalid(format!("{field} must be a number")))
 }
 
 impl StartRequest {
@@ -201,6 +185,19 @@ pub fn capture_timeout(exposure_us: u64) -> Duration {
     Duration::from_micros(exposure_us)
         .saturating_add(Duration::from_secs(30))
         .max(Duration::from_secs(60))
+}
+
+/// One still from `camera` on a blocking thread, failing after [`capture_timeout`]. The caller
+/// holds the camera lock.
+pub async fn capture_with_timeout(camera: Arc<dyn Camera>) -> anyhow::Result<Capture> {
+    let timeout = capture_timeout(camera.settings().exposure_us);
+    tokio::time::timeout(
+        timeout,
+        tokio::task::spawn_blocking(move || camera.capture()),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("capture did not finish within {} s", timeout.as_secs()))??
+    .map_err(Into::into)
 }
 
 impl Sessions {
@@ -488,16 +485,7 @@ impl Sessions {
     /// One image: camera (with timeout) then durable save.
     async fn capture_one(&self, session: &str, file: &str) -> anyhow::Result<()> {
         let _cam = self.camera_lock.lock().await;
-        let camera = self.camera.clone();
-        let timeout = capture_timeout(camera.settings().exposure_us);
-        let capture = tokio::time::timeout(
-            timeout,
-            tokio::task::spawn_blocking(move || camera.capture()),
-        )
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!("capture did not finish within {} s", timeout.as_secs())
-        })???;
+        let capture = capture_with_timeout(self.camera.clone()).await?;
         let store = self.store.clone();
         let (session, file) = (session.to_string(), file.to_string());
         tokio::task::spawn_blocking(move || store.save(&capture, Some(&session), &file)).await??;
