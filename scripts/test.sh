@@ -11,6 +11,8 @@
 # Set WANDA_TEST_QUICK=1 to run only steps 1–2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# On CI (fresh clone, built once) incremental compilation only costs disk and time.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step() { printf '\n== %s\n' "$*"; }
 failures=0
@@ -47,7 +49,7 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     fi
     run_step "Web UI in Chromium (playwright-core, netns)" tests/browser/run.sh --wanda "$PWD/target/debug/wanda"
     if [ -x scripts/build-pi.sh ] && [ -x tests/pi/qemu-smoke.sh ]; then
-        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci --features gpio --max-size 32000000 | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
+        run_step "Pi aarch64 build + qemu smoke" bash -c 'bin=$(scripts/build-pi.sh --ci --features gpio --max-size 64000000 | tail -n1) && WANDA_SMOKE_DEMO_ARGS="demo --images 1 --sim-size 1280x960" tests/pi/qemu-smoke.sh "$bin"'
     fi
 fi
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -73,6 +74,22 @@ class WandaDaemon:
             self.proc.kill()
 
 
+def wait_for_subscriber(sub: subprocess.Popen, publish, deadline: float = 20, every: float = 0.5) -> str:
+    """Calls `publish()` every `every` seconds until the `pubsub sub --count 1` process `sub` exits;
+    returns what it printed ("" if it printed nothing within `deadline` seconds; then it is killed)."""
+    end = time.time() + deadline
+    while time.time() < end:
+        publish()
+        try:
+            out, _ = sub.communicate(timeout=every)
+            return out.decode()
+        except subprocess.TimeoutExpired:
+            continue
+    sub.kill()
+    sub.communicate()
+    return ""
+
+
 class Tally:
     """Prints ok/FAIL lines and the closing `N passed, M failed`."""
 
@@ -87,6 +104,13 @@ class Tally:
             self.failed += 1
             print(f"FAIL {name} {detail}", flush=True)
 
-    def finish(self) -> int:
+    def finish(self, keep_on_failure: Path | None = None) -> int:
+        """Prints the tally; removes the scratch directory `keep_on_failure` when all passed
+        (its files and logs stay for a look when something failed)."""
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        if keep_on_failure is not None:
+            if self.failed:
+                print(f"logs and files kept in {keep_on_failure}", flush=True)
+            else:
+                shutil.rmtree(keep_on_failure, ignore_errors=True)
         return 1 if self.failed else 0

@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "helia"))
 from helia_client import HeliaPeer  # noqa: E402
-from interop_common import Tally, WandaDaemon, seed_bytes  # noqa: E402
+from interop_common import Tally, WandaDaemon, seed_bytes, wait_for_subscriber  # noqa: E402
 
 TOPIC = "/wanda-telescope"
 
@@ -55,13 +55,12 @@ def main() -> int:
                 r = d.run("cat", "--timeout", "30s", cid)
                 t.check(f"Helia->WANDA {n} B ({time.time() - t0:.2f} s)",
                         r.returncode == 0 and r.stdout == data, r.stderr.decode()[-300:])
-            # gossipsub: Helia -> WANDA
+            # gossipsub: Helia -> WANDA (Helia publishes until the `pubsub sub` client prints: the
+            # daemon's app is on the topic before that client is attached)
             sub = d.subscribe(TOPIC)
-            time.sleep(0.5)
             try:
-                h.publish(TOPIC, b"from helia", timeout_ms=20_000)
-                out, _ = sub.communicate(timeout=20)
-                t.check("gossipsub Helia->WANDA", out.decode().strip() == "from helia", out.decode())
+                out = wait_for_subscriber(sub, lambda: h.publish(TOPIC, b"from helia", timeout_ms=5_000), deadline=20)
+                t.check("gossipsub Helia->WANDA", out.strip() == "from helia", out or "no message")
             except Exception as e:  # noqa: BLE001
                 sub.kill()
                 t.check("gossipsub Helia->WANDA", False, str(e))
@@ -79,7 +78,7 @@ def main() -> int:
                 t.check("gossipsub WANDA->Helia", False, "wanda never saw helia on the topic")
     finally:
         d.stop()
-    return t.finish()
+    return t.finish(keep_on_failure=tmp)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from interop_common import Tally, WandaDaemon, seed_bytes  # noqa: E402
+from interop_common import Tally, WandaDaemon, seed_bytes, wait_for_subscriber  # noqa: E402
 from kubo import Kubo, hard_exit  # noqa: E402
 
 TOPIC = "/wanda-telescope"
@@ -66,18 +66,15 @@ def main() -> int:
             t.check(f"Kubo->WANDA {n} B ({time.time() - t0:.2f} s)",
                     r.returncode == 0 and r.stdout == f.read_bytes(), r.stderr.decode()[-300:])
 
-        # gossipsub: Kubo -> WANDA (Kubo publishes only once it has seen WANDA's subscription)
+        # gossipsub: Kubo -> WANDA. The daemon's app is subscribed to the topic from the start, so
+        # Kubo may see WANDA on the topic before the `pubsub sub` client below is attached: Kubo
+        # publishes until that client prints a message (each publish is a new message).
         sub = d.subscribe(TOPIC)
         deadline = time.time() + 20
         while d.peer_id not in (kubo.pubsub_peers(krepo, TOPIC) or []) and time.time() < deadline:
             time.sleep(0.2)
-        kubo.publish(krepo, TOPIC, b"from kubo")
-        try:
-            out, _ = sub.communicate(timeout=20)
-            t.check("gossipsub Kubo->WANDA", out.decode().strip() == "from kubo", out.decode())
-        except subprocess.TimeoutExpired:
-            sub.kill()
-            t.check("gossipsub Kubo->WANDA", False, "no message")
+        out = wait_for_subscriber(sub, lambda: kubo.publish(krepo, TOPIC, b"from kubo"), deadline=20)
+        t.check("gossipsub Kubo->WANDA", out.strip() == "from kubo", out or "no message")
 
         # gossipsub: WANDA -> Kubo
         sub_id = kubo.subscribe(krepo, TOPIC)
@@ -93,7 +90,7 @@ def main() -> int:
         t.check("gossipsub WANDA->Kubo", data == b"from wanda", str(got)[:300])
     finally:
         d.stop()
-    return t.finish()
+    return t.finish(keep_on_failure=tmp)
 
 
 if __name__ == "__main__":
