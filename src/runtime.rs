@@ -43,6 +43,8 @@ pub struct Running {
     /// Main HTTP address (gateway + app).
     pub http_addr: SocketAddr,
     node_task: JoinHandle<()>,
+    /// Signs the node's IPNS names again every `ipns.republish_period`.
+    republisher: Option<JoinHandle<()>>,
     servers: Vec<(
         tokio::sync::oneshot::Sender<()>,
         JoinHandle<std::io::Result<()>>,
@@ -122,6 +124,14 @@ impl Running {
 
         let cfg = NetConfig::from_config(repo.config())?;
         let (node, node_task) = start(repo.key().clone(), cfg, repo.blockstore().clone()).await?;
+        let republisher = repo.config().ipns.republish_every().map(|period| {
+            wanda_node::net::Republisher {
+                keystore: wanda_node::repo::keystore::dir(repo.dir()),
+                period,
+                lifetime: repo.config().ipns.lifetime(),
+            }
+            .spawn(node.clone())
+        });
         println!("Initializing daemon...");
         println!("WANDA version: {}", env!("CARGO_PKG_VERSION"));
         println!("Repo directory: {}", repo.dir().display());
@@ -219,6 +229,7 @@ impl Running {
             api_addr,
             http_addr,
             node_task,
+            republisher,
             servers,
         })
     }
@@ -231,6 +242,9 @@ impl Running {
     /// Stops everything; removes `$REPO/api` and `$REPO/gateway`.
     pub async fn shutdown(self) -> Result<()> {
         self.app.shutdown().await;
+        if let Some(r) = &self.republisher {
+            r.abort();
+        }
         for (tx, task) in self.servers {
             let _ = tx.send(());
             // long-lived responses (MJPEG, Socket.IO) would hold a graceful shutdown open

@@ -166,3 +166,55 @@ async fn sequence_survives_restart_and_own_names_resolve_offline() {
     node.shutdown().await.unwrap();
     task.await.unwrap();
 }
+
+/// The republisher signs every published name again (same value and TTL, next sequence number,
+/// fresh validity) and leaves names never published alone; its timer really fires.
+#[tokio::test]
+async fn republisher_renews_published_names() {
+    use wanda_node::net::Republisher;
+    use wanda_node::repo::{identity, keystore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Blockstore::open(&dir.path().join("ds.redb")).unwrap();
+    let ks = keystore::dir(dir.path());
+    std::fs::create_dir_all(&ks).unwrap();
+    let node_key = Keypair::generate_ed25519();
+    identity::write_key(&ks, identity::SELF_KEY, &node_key).unwrap();
+    let named = keystore::generate(&ks, "telescope", "ed25519").unwrap();
+    let (node, task) = start(node_key, NetConfig::loopback(), store).await.unwrap();
+    let ttl = Duration::from_secs(30);
+    let name = node
+        .publish_name(named, CID.into(), Duration::from_secs(3600), ttl)
+        .await
+        .unwrap();
+    let lifetime = Duration::from_secs(48 * 3600);
+    let republisher = Republisher {
+        keystore: ks,
+        period: Duration::from_millis(300),
+        lifetime,
+    };
+    // one round: only `telescope` has a record (`self` never published)
+    assert_eq!(republisher.round(&node).await.unwrap(), 1);
+    let r = node.resolve_name(&name).await.unwrap();
+    let rec = IpnsRecord::from_bytes(&r.record).unwrap();
+    assert_eq!((r.value.as_str(), r.ttl, rec.sequence()), (CID, ttl, 1));
+    let left = rec
+        .validity()
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(left > lifetime - Duration::from_secs(60), "{left:?}");
+    // the timer: rounds keep coming
+    let running = republisher.spawn(node.clone());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = node.resolve_name(&name).await.unwrap();
+        if IpnsRecord::from_bytes(&r.record).unwrap().sequence() >= 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no republish rounds");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.abort();
+    node.shutdown().await.unwrap();
+    task.await.unwrap();
+}

@@ -68,29 +68,13 @@ impl CaptureStore {
         self.ensure_space(&dir, needed)?;
         let captured_at_ms = now_ms();
         save_atomic(&dir, file_name, &capture.jpeg)?;
-        let thumb_rel = rel(session, file_name);
-        let thumbnail = match thumbnail_jpeg(&capture.jpeg, self.thumbnail_px) {
-            Ok(t) => {
-                let tdir = self.thumbs_dir.join(session.unwrap_or(""));
-                match save_atomic(&tdir, file_name, &t) {
-                    Ok(_) => Some(thumb_rel),
-                    Err(e) => {
-                        tracing::warn!("thumbnail of {file_name}: {e:#}");
-                        None
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!("thumbnail of {file_name}: {e:#}");
-                None
-            }
-        };
         let row = CaptureRow {
             id: 0,
             session: session.map(str::to_string),
             filename: file_name.to_string(),
             rel_path: rel(session, file_name),
-            thumbnail,
+            // written just below, after the commit (see `write_thumbnail`)
+            thumbnail: Some(rel(session, file_name)),
             kind: "jpeg".into(),
             size: capture.jpeg.len() as u64,
             width: capture.width,
@@ -106,6 +90,10 @@ impl CaptureStore {
             publish_error: None,
         };
         let jpeg = self.commit(row)?;
+        // The capture is durable and queued: publishing starts now, on the other core, while
+        // the thumbnail is made (it is not needed to publish).
+        self.wake.notify_one();
+        let jpeg = self.write_thumbnail(jpeg, &capture.jpeg);
         let raw = match &capture.raw {
             Some(raw) => {
                 let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
@@ -125,6 +113,53 @@ impl CaptureStore {
         };
         self.wake.notify_one();
         Ok(Saved { jpeg, raw })
+    }
+
+    /// Makes and saves the thumbnail the committed `row` names; when that fails (logged) the
+    /// row's thumbnail is cleared so nothing links to a missing file. Startup recovery remakes
+    /// thumbnails a crash left out ([`Self::ensure_thumbnail`]).
+    fn write_thumbnail(&self, mut row: CaptureRow, jpeg: &[u8]) -> CaptureRow {
+        let Some(thumb) = row.thumbnail.clone() else {
+            return row;
+        };
+        if let Err(e) = self.save_thumbnail(&thumb, jpeg) {
+            tracing::warn!("thumbnail of {}: {e:#}", row.rel_path);
+            row.thumbnail = None;
+            if let Err(e) = self.db.update_capture(row.id, |r| r.thumbnail = None) {
+                tracing::warn!("capture {}: {e:#}", row.id);
+            }
+        }
+        row
+    }
+
+    /// Thumbnail of `jpeg` saved (atomically) as `thumbs_dir/<thumb_rel>`.
+    fn save_thumbnail(&self, thumb_rel: &str, jpeg: &[u8]) -> Result<()> {
+        let thumbnail = thumbnail_jpeg(jpeg, self.thumbnail_px)?;
+        let (sub, name) = thumb_rel.rsplit_once('/').unwrap_or(("", thumb_rel));
+        save_atomic(&self.thumbs_dir.join(sub), name, &thumbnail)?;
+        Ok(())
+    }
+
+    /// Makes `row`'s thumbnail when its file is missing (a crash between the row's commit and
+    /// the thumbnail), or gives a thumbnail-less JPEG row one. Returns whether it wrote one.
+    pub fn ensure_thumbnail(&self, row: &CaptureRow) -> Result<bool> {
+        if row.kind != "jpeg" {
+            return Ok(false);
+        }
+        let thumb = row
+            .thumbnail
+            .clone()
+            .unwrap_or_else(|| row.rel_path.clone());
+        if self.thumbs_dir.join(&thumb).is_file() {
+            return Ok(false);
+        }
+        let jpeg = std::fs::read(self.captures_dir.join(&row.rel_path))?;
+        self.save_thumbnail(&thumb, &jpeg)?;
+        if row.thumbnail.is_none() {
+            self.db
+                .update_capture(row.id, |r| r.thumbnail = Some(thumb.clone()))?;
+        }
+        Ok(true)
     }
 
     /// Inserts the row and (when publishing) its job in one transaction.

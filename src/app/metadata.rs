@@ -96,6 +96,22 @@ impl MetadataDb {
         Ok(())
     }
 
+    /// Changes one capture row in place, read and written in one transaction (so a change
+    /// made meanwhile by another writer is not lost). Missing rows are left alone.
+    pub fn update_capture(&self, id: u64, change: impl FnOnce(&mut CaptureRow)) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut t = txn.open_table(CAPTURES)?;
+            let current = t.get(id)?.map(|v| dec(v.value())).transpose()?;
+            if let Some(mut row) = current {
+                change(&mut row);
+                t.insert(id, enc(&row).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     /// One capture.
     pub fn capture(&self, id: u64) -> Result<Option<CaptureRow>> {
         let txn = self.db.begin_read()?;

@@ -1,6 +1,6 @@
 //! Startup recovery after a crash: temporary files are deleted, and capture files that reached
 //! the disk but not the database (a kill -9 between the rename and the commit) get their row
-//! and publish job, so every saved capture is published.
+//! and publish job, so every saved capture is published; missing thumbnails are made again.
 
 use super::capture_store::CaptureStore;
 use super::local_save::remove_leftovers;
@@ -45,6 +45,7 @@ pub fn recover(store: &CaptureStore) -> Result<(usize, usize)> {
         }
     }
     found.sort();
+    let mut thumbs = 0;
     for (session, file) in found {
         let rel = super::capture_store::rel(session.as_deref(), &file);
         if known.contains(&rel) {
@@ -110,6 +111,18 @@ pub fn recover(store: &CaptureStore) -> Result<(usize, usize)> {
         tracing::info!("recovered capture {rel} (saved before a crash, not yet recorded)");
         added += 1;
     }
+    // thumbnails a crash left out (made after the row's commit), and the recovered captures'
+    for row in store.db.captures()? {
+        if row.local {
+            match store.ensure_thumbnail(&row) {
+                Ok(made) => thumbs += usize::from(made),
+                Err(e) => tracing::warn!("thumbnail of {}: {e:#}", row.rel_path),
+            }
+        }
+    }
+    if thumbs > 0 {
+        tracing::info!("recovery made {thumbs} missing thumbnail(s)");
+    }
     Ok((removed, added))
 }
 
@@ -127,4 +140,74 @@ fn jpeg_size(path: &Path) -> Option<(u32, u32)> {
     d.read_info().ok()?;
     let i = d.info()?;
     Some((u32::from(i.width), u32::from(i.height)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::events::EventBus;
+    use crate::app::metadata::MetadataDb;
+    use std::sync::Arc;
+    use wanda_hardware::camera::{Camera, SimCamera, SimCameraConfig};
+
+    fn store(dir: &Path) -> CaptureStore {
+        CaptureStore {
+            captures_dir: dir.join("captures"),
+            thumbs_dir: dir.join("thumbnails"),
+            db: MetadataDb::open(&dir.join("app.redb")).unwrap(),
+            events: EventBus::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            dirs_dirty: Default::default(),
+            publish: true,
+            min_free: 0,
+            thumbnail_px: 64,
+            store: wanda_node::store::Blockstore::open(&dir.join("blocks")).unwrap(),
+        }
+    }
+
+    fn capture() -> wanda_hardware::Capture {
+        let cam = SimCamera::new(SimCameraConfig {
+            width: 320,
+            height: 240,
+            realtime: false,
+            ..SimCameraConfig::default()
+        });
+        cam.capture().unwrap()
+    }
+
+    /// The thumbnail is written after the row's commit: a crash in between leaves a row whose
+    /// thumbnail file is missing; recovery makes it again (a real, decodable JPEG of the right
+    /// size), and an unrecorded capture found on disk gets a row and a thumbnail too.
+    #[test]
+    fn recovery_remakes_missing_thumbnails() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let saved = s.save(&capture(), Some("night"), "image_0001.jpg").unwrap();
+        let thumb = s.thumbs_dir.join(saved.jpeg.thumbnail.as_deref().unwrap());
+        let first = std::fs::read(&thumb).unwrap();
+        std::fs::remove_file(&thumb).unwrap();
+        // a capture file that reached the disk but not the database
+        std::fs::write(s.captures_dir.join("night/image_0002.jpg"), &capture().jpeg).unwrap();
+
+        let (_, added) = recover(&s).unwrap();
+        assert_eq!(added, 1);
+        assert_eq!(
+            std::fs::read(&thumb).unwrap(),
+            first,
+            "same thumbnail remade"
+        );
+        let rows = s.db.captures().unwrap();
+        assert_eq!(rows.len(), 2);
+        for row in rows {
+            let t = row.thumbnail.expect("every JPEG row names a thumbnail");
+            let bytes = std::fs::read(s.thumbs_dir.join(&t)).unwrap();
+            let mut d = jpeg_decoder::Decoder::new(bytes.as_slice());
+            d.read_info().unwrap();
+            let info = d.info().unwrap();
+            assert_eq!(info.width.max(info.height), 64, "{t}");
+        }
+        // nothing left to do on the next start
+        let (_, added) = recover(&s).unwrap();
+        assert_eq!(added, 0);
+    }
 }

@@ -18,6 +18,7 @@ from helia_client import HeliaPeer  # noqa: E402
 from interop_common import Tally, WandaDaemon, seed_bytes, wait_for_subscriber  # noqa: E402
 
 TOPIC = "/wanda-telescope"
+DHT_PROTOCOL = "/ipfs/kad/1.0.0"
 
 
 def main() -> int:
@@ -31,7 +32,9 @@ def main() -> int:
     files = {f"w-{n}.bin": seed_bytes(f"wanda-to-helia-{n}", n) for n in sizes}
     d = WandaDaemon(args.wanda, tmp / "wanda", files)
     try:
-        with HeliaPeer(stderr_path=tmp / "helia.log") as h:
+        # both on WANDA's default DHT protocol, both DHT servers: each can find the other's
+        # provider records
+        with HeliaPeer(stderr_path=tmp / "helia.log", dht_protocol=DHT_PROTOCOL) as h:
             r = h.connect(d.addr)
             t.check("helia connects to wanda", r.get("ok", True) is not False)
             for n in sizes:
@@ -76,9 +79,47 @@ def main() -> int:
                     t.check("gossipsub WANDA->Helia", False, str(e))
             else:
                 t.check("gossipsub WANDA->Helia", False, "wanda never saw helia on the topic")
+            dht_checks(t, d, h, tmp)
     finally:
         d.stop()
     return t.finish(keep_on_failure=tmp)
+
+
+def dht_checks(t: Tally, d: WandaDaemon, h: HeliaPeer, tmp: Path) -> None:
+    """Kademlia across implementations: a provider record WANDA puts is found by Helia's
+    kad-dht, and one Helia puts is found by WANDA (`routing provide` / `routing findprovs`)."""
+    # WANDA provides a CID only it has; Helia looks for providers
+    f = tmp / "dht-wanda.bin"
+    f.write_bytes(seed_bytes("dht-wanda", 4096))
+    cid = d.run("add", "-Q", str(f)).stdout.decode().strip()
+    r = d.run("routing", "provide", cid)
+    t.check("DHT: wanda routing provide", r.returncode == 0, r.stderr.decode()[-300:])
+    found: list = []
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(p.get("peerId") == d.peer_id for p in found):
+        try:
+            found = h.find_providers(cid, timeout_ms=5_000, max=5)
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            found = [{"error": str(e)}]
+        time.sleep(0.2)
+    t.check("DHT: Helia finds WANDA as provider", any(p.get("peerId") == d.peer_id for p in found),
+            str(found)[:300])
+    # Helia provides a CID only it has; WANDA looks for providers
+    data = seed_bytes("dht-helia", 4096)
+    hcid = h.add_bytes(data)
+    try:
+        h.provide(hcid)
+        provided = True
+    except Exception as e:  # noqa: BLE001
+        provided = False
+        t.check("DHT: Helia provide", False, str(e))
+    if provided:
+        out = ""
+        deadline = time.time() + 20
+        while time.time() < deadline and h.peer_id not in out:
+            out = d.run("routing", "findprovs", "-n", "1", hcid, timeout=30).stdout.decode()
+            time.sleep(0.2)
+        t.check("DHT: WANDA finds Helia as provider", h.peer_id in out, out[:300])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 use wanda_node::unixfs::{FileReader, resolve_path};
 
 /// `POST /api/v0/cat?arg=<CID[/path]>[&offset=N][&length=N][&timeout=30s][&offline=true]`.
@@ -33,15 +32,4 @@ pub async fn cat(
 }
 
 /// Parses Kubo-style durations: `500ms`, `30s`, `2m`, `1h`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.')?);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
-}
+pub use wanda_node::repo::config::parse_duration;

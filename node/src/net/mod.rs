@@ -12,6 +12,7 @@ mod config;
 mod event_loop;
 mod handle;
 mod names;
+mod republish;
 mod swarm;
 
 pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
@@ -20,6 +21,7 @@ pub use block_source::NetworkBlocks;
 pub use config::NetConfig;
 pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
 pub use names::{RESOLVE_TIMEOUT, ResolvedName};
+pub use republish::Republisher;
 pub use swarm::start;
 
 /// Agent version sent in identify (`wanda/<version>`).

@@ -69,6 +69,40 @@ pub struct PubsubConfig {
     pub topic: String,
 }
 
+/// IPNS settings (Kubo's `Ipns.RepublishPeriod` and `Ipns.RecordLifetime`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IpnsConfig {
+    /// How often the daemon signs its published names again and puts them in the DHT
+    /// (`"0"` turns republishing off).
+    pub republish_period: String,
+    /// Validity of republished records.
+    pub record_lifetime: String,
+}
+
+impl Default for IpnsConfig {
+    fn default() -> Self {
+        IpnsConfig {
+            republish_period: "4h".into(),
+            record_lifetime: "48h".into(),
+        }
+    }
+}
+
+impl IpnsConfig {
+    /// `republish_period` parsed; `None` when republishing is off.
+    pub fn republish_every(&self) -> Option<std::time::Duration> {
+        (self.republish_period != "0")
+            .then(|| parse_duration(&self.republish_period))
+            .flatten()
+    }
+
+    /// `record_lifetime` parsed (48 h if invalid; `validate` refuses that first).
+    pub fn lifetime(&self) -> std::time::Duration {
+        parse_duration(&self.record_lifetime).unwrap_or(std::time::Duration::from_secs(48 * 3600))
+    }
+}
+
 /// One RPC credential (Kubo's `API.Authorizations.NAME`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +246,9 @@ pub struct NodeConfig {
     /// RPC API credentials (absent in configs written before they existed).
     #[serde(default)]
     pub api: ApiConfig,
+    /// IPNS republishing (absent in configs written before it existed).
+    #[serde(default)]
+    pub ipns: IpnsConfig,
 }
 
 impl NodeConfig {
@@ -243,6 +280,7 @@ impl NodeConfig {
                 topic: "/wanda-telescope".into(),
             },
             api: ApiConfig::default(),
+            ipns: IpnsConfig::default(),
         }
     }
 
@@ -286,6 +324,20 @@ impl NodeConfig {
         if self.pubsub.topic.is_empty() {
             return Err(bad("pubsub.topic", "must not be empty".into()));
         }
+        if self.ipns.republish_period != "0"
+            && parse_duration(&self.ipns.republish_period).is_none()
+        {
+            return Err(bad(
+                "ipns.republish_period",
+                "a duration such as 30m, 4h (or 0 for off)".into(),
+            ));
+        }
+        if parse_duration(&self.ipns.record_lifetime).is_none() {
+            return Err(bad(
+                "ipns.record_lifetime",
+                "a duration such as 24h, 48h".into(),
+            ));
+        }
         self.api.validate()?;
         Ok(())
     }
@@ -304,6 +356,20 @@ fn check_multiaddr(key: &str, value: &str) -> Result<()> {
             key: key.into(),
             reason: format!("`{value}` is not a multiaddr: {e}"),
         })
+}
+
+/// Parses Kubo-style durations: `500ms`, `30s`, `2m`, `1h` (positive, finite).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.')?);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs))
 }
 
 /// Parses sizes like `10GB`, `512MiB`, `1000` (bytes).
