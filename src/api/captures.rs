@@ -250,7 +250,8 @@ pub async fn thumbnail(State(app): State<Arc<App>>, UrlPath(tail): UrlPath<Strin
 }
 
 /// `GET /api/network/captures`: captures announced by peers (newest first), with a URL through
-/// our gateway (fetched on demand over Bitswap) and whether we hold a pinned replica.
+/// our gateway (fetched on demand over Bitswap), whether we hold a pinned replica and how many
+/// replicas are known besides the origin (ours included).
 pub async fn network(State(app): State<Arc<App>>) -> ApiResult {
     let mut list = app
         .db
@@ -259,6 +260,9 @@ pub async fn network(State(app): State<Arc<App>>) -> ApiResult {
     list.sort_by_key(|v| std::cmp::Reverse(v["timestamp_ms"].as_u64().unwrap_or(0)));
     for v in &mut list {
         let cid = v["cid"].as_str().unwrap_or_default().to_string();
+        let origin = v["node"].as_str().unwrap_or_default().to_string();
+        // copies known besides the telescope that took it (ours included once pinned)
+        v["replicas"] = json!(crate::app::replication::replicas(&app.db, &cid, &origin));
         v["gateway_url"] = json!(app.gateway_url.as_ref().map(|g| format!("{g}/ipfs/{cid}")));
         v["pinned"] = json!(
             wanda_node::parse_cid(&cid)

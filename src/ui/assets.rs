@@ -44,6 +44,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("mount.js", JS),
     asset!("session.js", JS),
     asset!("gallery.js", JS),
+    asset!("network.js", JS),
     asset!("ipfs.js", JS),
     asset!("qr.js", JS),
     asset!("theme.js", JS),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The built-in web UI in Debian's Chromium (playwright-core) against `wanda demo`, plus the UI's
+# The built-in web UI in Debian's Chromium (playwright-core) against `wanda demo` and a few
+# `wanda daemon`s (a second telescope, a "full" one, one restarted under the page), plus the UI's
 # QR encoder against jsQR; all inside a network namespace that has only `lo`.
 # Usage: tests/browser/run.sh --wanda PATH/TO/wanda
 # Screenshots: target/browser-artifacts/ (or $ARTIFACTS).
@@ -22,5 +23,6 @@ if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/j
     PATH="$(dirname "$node"):$PATH" "$npm" ci --prefix "$here" --no-audit --no-fund --prefer-offline --loglevel=error
 fi
 export WANDA="$wanda" CHROMIUM="$chromium" ARTIFACTS="${ARTIFACTS:-$root/target/browser-artifacts}"
+rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
 cd "$here"
-exec unshare --net sh -c "ip link set lo up && exec '$node' --test --test-concurrency=1 --test-reporter=spec qr.test.mjs ui.test.mjs"
+exec unshare --net sh -c "ip link set lo up && exec '$node' --test --test-concurrency=1 --test-reporter=spec qr.test.mjs ui.test.mjs resilience.test.mjs"

@@ -1,6 +1,7 @@
 // The built-in web UI in a real browser: `wanda demo` (simulated camera and mount, `local`
 // profile) serves the page; playwright-core drives Debian's Chromium through it like an
-// observer would. Run by run.sh inside a network namespace that has only `lo`.
+// observer would. A second telescope (`wanda daemon`, daemon.mjs) joins it for the network
+// gallery. Run by run.sh inside a network namespace that has only `lo`.
 // Usage: node --test-concurrency=1 --test ui.test.mjs   with WANDA=path/to/wanda, CHROMIUM=path.
 // Screenshots go to $ARTIFACTS (default target/browser-artifacts/). Any console error or page
 // error the test did not expect fails it.
@@ -12,16 +13,20 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import jsQR from "jsqr";
+import { Daemon } from "./daemon.mjs";
 
 const WANDA = process.env.WANDA;
 const CHROMIUM = process.env.CHROMIUM;
 const ART = resolve(process.env.ARTIFACTS || join(import.meta.dirname, "../../target/browser-artifacts"));
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const SESSION = "ui-test";
+const PEER_SESSION = "bench-b";
+const PEER_LOCATION = "Bench B, La Plata";
 const T = 60_000;
 
 let demo, demoOut = "", repo, base, rpc, peerId, demoCids = [];
 let browser, context, page;
+let peer; // the second telescope (network gallery)
 const consoleErrors = [];
 const expected = []; // regexes of console errors a step provoked on purpose
 
@@ -74,15 +79,17 @@ async function waitForDemo() {
 
 before(async () => {
   assert.ok(WANDA && CHROMIUM, "set WANDA and CHROMIUM (run.sh does)");
-  rmSync(ART, { recursive: true, force: true });
-  mkdirSync(ART, { recursive: true });
+  mkdirSync(ART, { recursive: true }); // run.sh empties it first
   repo = join(mkdtempSync(join(tmpdir(), "wanda-ui-")), "repo");
   demo = spawn(WANDA, ["--repo", repo, "demo", "--images", "3", "--sim-size", "640x480", "--exposure", "0.05"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   demo.stdout.on("data", (b) => { demoOut += b; });
   demo.stderr.on("data", (b) => { demoOut += b; });
+  // the second telescope starts meanwhile; it is connected to the demo only in its own step
+  const peerStarting = Daemon.create({ config: { "telescope.location": PEER_LOCATION } });
   base = await waitForDemo();
+  peer = await peerStarting;
   rpc = "http://" + demoOut.match(/RPC API server listening on \/ip4\/([\d.]+)\/tcp\/(\d+)/).slice(1).join(":");
   peerId = demoOut.match(/PeerID: (\S+)/)[1];
   demoCids = [...demoOut.matchAll(/^\[(\d+)\/3\] (\S+)\s+(\S+)\s+(\S+)$/gm)].map((m) => ({ name: m[2], cid: m[3], url: m[4] }));
@@ -99,6 +106,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await peer?.destroy();
   if (demo && demo.exitCode === null) {
     const exited = new Promise((r) => demo.once("exit", r));
     demo.kill("SIGINT");
@@ -243,6 +251,93 @@ describe("WANDA web UI in Chromium", { concurrency: 1 }, () => {
     await page.waitForSelector(".alert:not(.info)", { state: "attached" });
     assert.match(await page.textContent("#alerts"), /Peer unreachable|IPFS/);
     await shot("05-ipfs");
+  });
+
+  it("shows a second telescope's captures in the network gallery as they arrive", async () => {
+    await dismissAlerts();
+    await page.click("#tab-network");
+    await page.waitForSelector("#network-pane:not([hidden])");
+    await page.waitForSelector("#network-empty:not([hidden]) >> text=No captures from other telescopes yet");
+    const peerId2 = (await peer.get("/api/ipfs/status")).peer_id;
+    const demoAddr = (await json("/api/ipfs/status")).body.data.addresses[0];
+    const c = await peer.post("/api/ipfs/peers/connect", { multiaddr: demoAddr });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    // the IPFS panel lists the new peer as a WANDA node (peer_connected event)
+    await page.waitForSelector(`#peer-list li[data-peer="${peerId2}"]`);
+    await new Promise((r) => setTimeout(r, 1500)); // a gossipsub heartbeat or two
+    const s = await peer.post("/api/session/start", { name: PEER_SESSION, total_images: 2 });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    // the peer's files and CIDs, from its own API and disk
+    let files = [];
+    const end = Date.now() + 90_000;
+    while (Date.now() < end) {
+      const caps = (await peer.get(`/api/captures?folder=${PEER_SESSION}`)).captures.filter((x) => x.name.endsWith(".jpg"));
+      if (caps.length === 2 && caps.every((x) => x.ipfs?.cid)) {
+        files = caps.map((x) => ({ cid: x.ipfs.cid, path: x.path, size: x.size }));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(files.length, 2, "the second telescope published its 2 captures");
+    // no click, no reload: content_received / content_pinned events fill the tab; the demo
+    // replicates them (replication on by default), so they show as replicas held here
+    for (const f of files) await page.waitForSelector(`#network-gallery li[data-cid="${f.cid}"][data-sync="replica"]`, { timeout: 90_000 });
+    for (const f of files) {
+      const li = page.locator(`#network-gallery li[data-cid="${f.cid}"]`);
+      assert.equal(await li.getAttribute("data-node"), peerId2);
+      assert.equal(await li.getAttribute("data-session"), PEER_SESSION);
+      const text = await li.textContent();
+      assert.ok(text.includes(PEER_LOCATION), text);
+      assert.ok(text.includes(f.cid), text);
+      assert.match(text, /replica pinned here/);
+    }
+    assert.match(await page.textContent("#tab-network"), /^Network \(\d+\)$/);
+    await page.waitForFunction(() => document.querySelector('#network-gallery li[data-sync="replica"] img')?.naturalWidth === 640);
+    // the telescopes met: location, peer ID, how many of its captures are replicated here
+    await page.waitForSelector(`#network-peers li[data-peer="${peerId2}"] >> text=2 replicated here`, { timeout: 30_000 });
+    assert.match(await page.textContent(`#network-peers li[data-peer="${peerId2}"]`), new RegExp(PEER_LOCATION));
+    // the telescope filter lists it with its count
+    assert.ok((await page.$$eval("#network-peer option", (os) => os.map((o) => o.value))).includes(peerId2));
+
+    // open one: the full image through this telescope's /ipfs link, the same bytes as the
+    // second telescope's file
+    const f = files[0];
+    await page.click(`#network-gallery li[data-cid="${f.cid}"]`);
+    await page.waitForSelector(`#detail[data-source="network"][data-key="${f.cid}"]`);
+    assert.equal(await page.getAttribute("#detail-full", "href"), `/ipfs/${f.cid}`);
+    await page.waitForFunction(() => document.getElementById("detail-img").naturalWidth === 640);
+    const r = await page.request.get(`${base}/ipfs/${f.cid}`);
+    assert.equal(r.status(), 200);
+    const onPeerDisk = readFileSync(join(peer.repo, "captures", f.path));
+    assert.ok((await r.body()).equals(onPeerDisk), `${base}/ipfs/${f.cid} differs from the second telescope's ${f.path}`);
+    assert.equal(await page.textContent("#detail-cid"), f.cid);
+    assert.equal(await page.getAttribute("#detail-gateway", "href"), `${base}/ipfs/${f.cid}`);
+    assert.equal(await page.textContent('#detail-extra dd[data-key="Telescope"]'), PEER_LOCATION);
+    assert.equal(await page.textContent('#detail-extra dd[data-key="Peer ID"]'), peerId2);
+    assert.equal(await page.textContent('#detail-extra dd[data-key="Session"]'), PEER_SESSION);
+    // the demo's own pin counts as a replica besides the origin
+    await page.waitForSelector("#detail-sync >> text=/replica pinned here · 1 replica$/");
+    const { w, h, data } = await page.evaluate(() => {
+      const c = document.getElementById("detail-qr");
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+      return { w: c.width, h: c.height, data: Array.from(d.data) };
+    });
+    assert.equal(jsQR(Uint8ClampedArray.from(data), w, h)?.data, `${base}/ipfs/${f.cid}`);
+    await shot("08-network");
+
+    // unpin the replica: the tile says it is no longer held here (fetched on demand); pin again
+    assert.equal(await pinType(f.cid), "recursive");
+    await page.click("#detail-unpin");
+    await page.waitForSelector('#detail[data-pinned="false"]');
+    await page.waitForSelector(`#network-gallery li[data-cid="${f.cid}"][data-sync="remote"] >> text=not held here`);
+    assert.equal(await pinType(f.cid), null, "unpinned through the UI");
+    await page.click("#detail-pin");
+    await page.waitForSelector('#detail[data-pinned="true"]');
+    await page.waitForSelector(`#network-gallery li[data-cid="${f.cid}"][data-sync="replica"]`);
+    assert.equal(await pinType(f.cid), "recursive", "pinned again through the UI");
+    await dismissAlerts();
+    await page.click("#detail-close");
+    await page.click("#tab-local");
   });
 
   it("switches to the red night theme and remembers it", async () => {

@@ -7,6 +7,7 @@ import * as camera from "./camera.js";
 import * as mount from "./mount.js";
 import * as session from "./session.js";
 import * as gallery from "./gallery.js";
+import * as network from "./network.js";
 import * as ipfs from "./ipfs.js";
 
 theme.init();
@@ -15,6 +16,7 @@ camera.init();
 mount.init();
 session.init();
 gallery.init();
+network.init();
 ipfs.init();
 window.wanda = { live };
 document.documentElement.dataset.ready = "true";

@@ -68,8 +68,14 @@ export function init() {
     $("capture-btn").disabled = false;
     $("capture-status").textContent = `Capture failed: ${d.error}`;
     const err = d.error || "the camera failed";
-    notify(titleFor(/^camera busy/i.test(err) ? "CAMERA_BUSY" : "CAPTURE_ERROR"), err);
+    const code = /storage full/i.test(err) ? "STORAGE_FULL" : /^camera busy/i.test(err) ? "CAMERA_BUSY" : "CAPTURE_ERROR";
+    notify(titleFor(code), err);
   });
-  live.onReconnect(refresh);
+  live.onReconnect(() => {
+    refresh();
+    // the MJPEG stream ended with the old connection: ask for a new one
+    const img = $("preview");
+    if (img.getAttribute("src")) img.src = `/video_feed?reconnect=${Date.now()}`;
+  });
   refresh();
 }

@@ -24,10 +24,13 @@ export function el(tag, attrs = {}, ...children) {
 export function notify(title, text, kind = "error") {
   const box = $("alerts");
   for (const old of box.children) {
-    if (old.dataset.key === `${title}|${text}`) return; // the same message once
+    // the same message once (an API answer and its Socket.IO event often say the same thing,
+    // one with more context than the other)
+    const [t, x] = [old.dataset.title, old.dataset.text];
+    if (t === title && (x === text || (x && text && (x.includes(text) || text.includes(x))))) return;
   }
   const close = el("button", { type: "button", "aria-label": "Dismiss" }, "×");
-  const a = el("div", { class: `alert ${kind}`, dataset: { key: `${title}|${text}` } },
+  const a = el("div", { class: `alert ${kind}`, dataset: { title, text } },
     el("strong", {}, title), el("span", {}, text), close);
   close.addEventListener("click", () => a.remove());
   box.append(a);
@@ -78,4 +81,10 @@ export function pick(obj, ...keys) {
     if (v !== undefined && v !== null) return v;
   }
   return undefined;
+}
+
+/** Unix milliseconds → the browser's local date and time ("–" when unknown). */
+export function when(ms) {
+  if (typeof ms !== "number" || !isFinite(ms) || ms <= 0) return "–";
+  return new Date(ms).toLocaleString();
 }

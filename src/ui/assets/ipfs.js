@@ -115,5 +115,6 @@ export function init() {
     render();
   });
   live.onReconnect(() => schedule(0));
+  live.onDisconnect(() => schedule(0));
   schedule(0);
 }
