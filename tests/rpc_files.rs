@@ -200,6 +200,16 @@ fn add_rpc_speaks_kubo_multipart_and_reports_bad_requests_as_4xx() {
     bad("/api/v0/add?pin=maybe", &body, "not a boolean");
     bad("/api/v0/add?hash=blake3", &body, "sha2-256");
     bad("/api/v0/add", "--B--\r\n", "nothing to add");
+    // a bad argument with a large upload: the error comes back (no broken pipe while the client
+    // is still writing the body)
+    let big = [
+        part("big.bin", "application/octet-stream", &"x".repeat(24 << 20)),
+        "--B--\r\n".to_string(),
+    ]
+    .concat();
+    bad("/api/v0/add?hash=blake3", &big, "sha2-256");
+    bad("/api/v0/dag/import?pin-roots=maybe", &big, "not a boolean");
+    bad("/api/v0/block/put?mhtype=md5", &big, "sha2-256");
     bad(
         "/api/v0/add",
         &[part("..%2Fescape", "text/plain", "x"), "--B--\r\n".into()].concat(),

@@ -3,7 +3,7 @@
 
 use super::RpcContext;
 use super::error::{RpcError, RpcResult};
-use super::multipart::entries;
+use super::multipart::{checked_upload, entries};
 use super::params::{flag, number, opt_flag, value};
 use super::stream::{Emitter, Kind, respond};
 use axum::extract::multipart::MultipartRejection;
@@ -49,12 +49,15 @@ pub async fn add(
     Query(q): Query<Vec<(String, String)>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> RpcResult<Response> {
-    let opts = options(&q)?;
-    let progress = flag(&q, "progress", false)?;
-    let silent = flag(&q, "silent", false)?;
-    flag(&q, "quiet", false)?;
-    flag(&q, "quieter", false)?;
-    let multipart = multipart.map_err(|e| RpcError::bad_request(e.body_text()))?;
+    let checked = (|| {
+        let opts = options(&q)?;
+        let progress = flag(&q, "progress", false)?;
+        let silent = flag(&q, "silent", false)?;
+        flag(&q, "quiet", false)?;
+        flag(&q, "quieter", false)?;
+        Ok((opts, progress, silent))
+    })();
+    let ((opts, progress, silent), multipart) = checked_upload(checked, multipart).await?;
     let (mut src, read_error) = entries(multipart);
     let store = ctx.store.clone();
     respond(Kind::Ndjson, move |out| {

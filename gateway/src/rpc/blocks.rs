@@ -2,7 +2,7 @@
 
 use super::RpcContext;
 use super::error::{RpcError, RpcResult};
-use super::multipart::entries;
+use super::multipart::{checked_upload, entries};
 use super::params::{block_source, flag, value};
 use super::stream::{Kind, respond};
 use super::swarm::{args, first_arg};
@@ -96,17 +96,7 @@ pub async fn put(
         }
         Ok((codec, flag(&q, "pin", false)?))
     })();
-    let ((codec, pin), multipart) = match (checked, multipart) {
-        (Ok(v), Ok(m)) => (v, m),
-        (Ok(_), Err(e)) => return Err(RpcError::bad_request(e.body_text())),
-        (Err(e), Ok(m)) => {
-            // read the upload before answering: a client still writing it would otherwise get
-            // a broken pipe instead of this error
-            drain(m).await;
-            return Err(e);
-        }
-        (Err(e), Err(_)) => return Err(e),
-    };
+    let ((codec, pin), multipart) = checked_upload(checked, multipart).await?;
     let (mut parts, read_error) = entries(multipart);
     let store = ctx.store.clone();
     respond(Kind::Ndjson, move |out| {
@@ -190,11 +180,4 @@ pub async fn rm(
         Ok(())
     })
     .await
-}
-
-/// Reads and drops the rest of a multipart upload (bounded by the body limit).
-async fn drain(mut multipart: Multipart) {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
-    }
 }

@@ -2,7 +2,7 @@
 
 use super::RpcContext;
 use super::error::{RpcError, RpcResult};
-use super::multipart::entries;
+use super::multipart::{checked_upload, entries};
 use super::params::{block_source, flag};
 use super::stream::{Kind, respond};
 use super::swarm::first_arg;
@@ -39,9 +39,8 @@ pub async fn import(
     Query(q): Query<Vec<(String, String)>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> RpcResult<Response> {
-    let pin_roots = flag(&q, "pin-roots", true)?;
-    let stats = flag(&q, "stats", false)?;
-    let multipart = multipart.map_err(|e| RpcError::bad_request(e.body_text()))?;
+    let checked = (|| Ok((flag(&q, "pin-roots", true)?, flag(&q, "stats", false)?)))();
+    let ((pin_roots, stats), multipart) = checked_upload(checked, multipart).await?;
     let (mut parts, read_error) = entries(multipart);
     let store = ctx.store.clone();
     respond(Kind::Ndjson, move |out| {

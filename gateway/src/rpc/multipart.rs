@@ -9,6 +9,7 @@
 use super::error::{RpcError, RpcResult};
 use axum::body::Bytes;
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -47,6 +48,27 @@ pub struct Entries {
     current: Option<Bytes>,
     in_file: bool,
     error: ReadError,
+}
+
+/// The upload of a request whose query was `checked`: when the query is bad the upload is read
+/// (and dropped) before the error is returned, so a client still writing it gets the error
+/// instead of a broken pipe.
+pub async fn checked_upload<T>(
+    checked: RpcResult<T>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> RpcResult<(T, Multipart)> {
+    match (checked, multipart) {
+        (Ok(v), Ok(m)) => Ok((v, m)),
+        (Ok(_), Err(e)) => Err(RpcError::bad_request(e.body_text())),
+        (Err(e), Ok(mut m)) => {
+            // bounded by the body limit
+            while let Ok(Some(mut field)) = m.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {}
+            }
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+    }
 }
 
 /// Starts reading `multipart` on the runtime; returns the blocking end and its error slot.
