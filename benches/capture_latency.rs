@@ -212,7 +212,9 @@ fn main() {
         "12 MP simulated captures, {mb:.2} MB JPEG average, {} saves per case",
         off.len()
     );
-    println!("capture -> save() returns, publishing off:      p50 {off50:.1} ms  p95 {off95:.1} ms");
+    println!(
+        "capture -> save() returns, publishing off:      p50 {off50:.1} ms  p95 {off95:.1} ms"
+    );
     println!("capture -> save() returns, publishing on:       p50 {on50:.1} ms  p95 {on95:.1} ms");
     println!(
         "ratio on/off: p50 {:.2}  p95 {:.2}",

@@ -7,6 +7,7 @@ pub mod camera;
 pub mod captures;
 pub mod envelope;
 pub mod mount;
+pub mod peer_pins;
 pub mod session;
 pub mod socketio;
 pub mod video;
@@ -50,6 +51,7 @@ pub fn router(app: Arc<App>, extra: Router) -> Router {
         .route("/api/thumbnails/{*path}", get(captures::thumbnail))
         .route("/api/network/captures", get(captures::network))
         .route("/api/network/peers", get(captures::peers))
+        .route("/api/network/peers/{peer_id}/pins", get(peer_pins::list))
         .route("/video_feed", get(video::video_feed))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .with_state(app.clone())

@@ -223,6 +223,16 @@ impl MetadataDb {
         Ok(())
     }
 
+    /// Forgets that `peer_id` pins `cid` (e.g. its pin list no longer has it). Returns whether
+    /// there was a row.
+    pub fn remove_pin_status(&self, cid: &str, peer_id: &str) -> Result<bool> {
+        let key = format!("{cid}/{peer_id}");
+        let txn = self.db.begin_write()?;
+        let removed = txn.open_table(PIN_STATUS)?.remove(key.as_str())?.is_some();
+        txn.commit()?;
+        Ok(removed)
+    }
+
     /// Who pins `cid`.
     pub fn pin_statuses(&self, cid: &str) -> Result<Vec<PinStatusRow>> {
         let txn = self.db.begin_read()?;
@@ -412,6 +422,12 @@ mod tests {
             .unwrap();
         }
         assert_eq!(db.pin_statuses("Qa").unwrap().len(), 2);
+        assert_eq!(db.pin_statuses("Qab").unwrap().len(), 1);
+        assert!(db.remove_pin_status("Qa", "p1").unwrap());
+        assert!(!db.remove_pin_status("Qa", "p1").unwrap());
+        let left = db.pin_statuses("Qa").unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].peer_id, "p2");
         assert_eq!(db.pin_statuses("Qab").unwrap().len(), 1);
     }
 }

@@ -2,7 +2,9 @@
 //! WANDA or not), emits `peer_connected` / `peer_disconnected` on `/ws/ipfs`, and when a peer
 //! arrives makes postponed announcements due at once (they were waiting for a listener). When a
 //! peer starts listening on the announcement topic, our newest announcements (ours and those
-//! we heard from others) are replayed so it catches up on what it missed.
+//! we heard from others) are replayed so it catches up on what it missed. When a WANDA peer
+//! arrives we also ask it for its pin list, so our replica counts match what it really holds
+//! (`replication::peer_pins`).
 
 use super::events::{EventBus, NS_IPFS};
 use super::metadata::MetadataDb;
@@ -56,6 +58,9 @@ pub async fn watch_peers(
                     if let Err(e) = db.put_peer(&row) {
                         tracing::warn!("peer row: {e:#}");
                     }
+                    if p.is_wanda {
+                        sync_pins(&node, &db, &events, &p.peer);
+                    }
                     events.emit(
                         NS_IPFS,
                         "peer_connected",
@@ -94,6 +99,25 @@ pub async fn watch_peers(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Asks a WANDA peer for its pin list in the background and updates PIN_STATUS from it.
+fn sync_pins(node: &NodeHandle, db: &MetadataDb, events: &EventBus, peer: &str) {
+    let Ok(peer) = peer.parse::<libp2p::PeerId>() else {
+        return;
+    };
+    let (node, db, events) = (node.clone(), db.clone(), events.clone());
+    tokio::spawn(async move {
+        match super::replication::peer_pins::sync_peer(&node, &db, &events, peer).await {
+            Ok(r) => tracing::info!(
+                "pin list of {peer}: {} pins, {} of our captures newly counted, {} no longer held",
+                r.peer_pins,
+                r.added,
+                r.removed
+            ),
+            Err(e) => tracing::info!("pin list of {peer}: {e:#}"),
+        }
+    });
 }
 
 /// How many of our newest announced captures are replayed to a WANDA peer that arrives.

@@ -1,7 +1,10 @@
 //! A network of telescopes: listens on the announcement topic, keeps the network gallery
 //! (captures announced by peers), replicates peers' captures up to `replication.replicas`
 //! copies (fetch over Bitswap, pin, answer with a signed pin receipt on the same topic), and
-//! counts who holds each of our captures (PIN_STATUS rows, `replica_update` events).
+//! counts who holds each of our captures (PIN_STATUS rows, `replica_update` events; repaired
+//! from a WANDA peer's own pin list when it connects, [`peer_pins`]).
+
+pub mod peer_pins;
 
 use super::events::{EventBus, NS_IPFS};
 use super::metadata::MetadataDb;

@@ -33,6 +33,8 @@ pub struct NodeBehaviour {
     pub dcutr: Toggle<dcutr::Behaviour>,
     /// Bitswap 1.2.0 (our own; also answers 1.1.0/1.0.0).
     pub bitswap: crate::bitswap::Behaviour,
+    /// `/wanda/pins/1.0.0`: our pin list for peers, theirs for us.
+    pub pin_list: super::pin_list::Behaviour,
 }
 
 impl NodeBehaviour {
@@ -107,6 +109,7 @@ impl NodeBehaviour {
                 .nat_traversal
                 .then(|| dcutr::Behaviour::new(peer_id))
                 .into(),
+            pin_list: super::pin_list::Behaviour::new(store.clone()),
             bitswap: crate::bitswap::Behaviour::new(store),
         })
     }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc};
 
 mod names;
+mod pin_list;
 
 /// A running provider search: who asked, what was found so far, and how many are wanted.
 type ProviderSearch = (Reply<Vec<PeerId>>, Vec<PeerId>, usize);
@@ -277,6 +278,12 @@ impl EventLoop {
             }
             Command::PutName(name, record, r) => self.put_name(name, record, r),
             Command::GetName(name, deadline, r) => self.get_name(name, deadline, r),
+            Command::PeerPins {
+                peer,
+                after,
+                limit,
+                reply,
+            } => self.peer_pins(peer, after, limit, reply),
             Command::Shutdown(_) => unreachable!("handled in run"),
         }
     }
@@ -395,6 +402,7 @@ impl EventLoop {
             }) => {
                 tracing::warn!("peer {peer} sent a bad block ({reason}); disconnected");
             }
+            NodeBehaviourEvent::PinList(ev) => self.on_pin_list_event(ev),
             NodeBehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
                     self.swarm

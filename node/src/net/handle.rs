@@ -1,5 +1,6 @@
 //! [`NodeHandle`]: the async API of a running node. Each call is a command to the event loop.
 
+use super::pin_list::PeerPinsError;
 use crate::error::{Error, Result};
 use cid::Cid;
 use libp2p::{Multiaddr, PeerId};
@@ -67,6 +68,13 @@ pub(super) enum Command {
     PutName(crate::ipns::IpnsName, Vec<u8>, Reply<()>),
     /// Look up the best valid IPNS record of a name in the DHT, until the deadline.
     GetName(crate::ipns::IpnsName, std::time::Instant, Reply<Vec<u8>>),
+    /// Ask a connected peer for a page of its pins (`/wanda/pins/1.0.0`).
+    PeerPins {
+        peer: PeerId,
+        after: Option<Cid>,
+        limit: usize,
+        reply: super::pin_list::PinsReply,
+    },
     Shutdown(Reply<()>),
 }
 
@@ -196,6 +204,36 @@ impl NodeHandle {
     /// Bytes in and out since start, and current rates (`stats bw`).
     pub fn bandwidth(&self) -> super::Bandwidth {
         self.bandwidth.read()
+    }
+
+    /// Asks the connected `peer` for its pins over `/wanda/pins/1.0.0`: up to `limit` (capped
+    /// at [`super::MAX_PIN_PAGE`]; 0 is refused) whose CIDs sort after `after` in byte order;
+    /// pass the page's `next` as `after` for the following page. Never dials: an unconnected
+    /// peer is [`PeerPinsError::NotConnected`]. Other errors say whether the peer lacks the
+    /// protocol, dropped the connection, refused (with its reason), sent a malformed page, or
+    /// did not answer within [`super::PEER_PINS_TIMEOUT`].
+    pub async fn peer_pins(
+        &self,
+        peer: PeerId,
+        after: Option<Cid>,
+        limit: usize,
+    ) -> std::result::Result<super::PinPage, PeerPinsError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::PeerPins {
+                peer,
+                after,
+                limit,
+                reply,
+            })
+            .await
+            .map_err(|_| PeerPinsError::Stopped)?;
+        // the protocol's own timeout answers first; this one only guards against a lost reply
+        match tokio::time::timeout(super::PEER_PINS_TIMEOUT + Duration::from_secs(2), rx).await {
+            Ok(Ok(res)) => res,
+            Ok(Err(_)) => Err(PeerPinsError::Stopped),
+            Err(_) => Err(PeerPinsError::Timeout(peer, super::PEER_PINS_TIMEOUT)),
+        }
     }
 
     /// Stops the node: closes connections and ends the event loop.

@@ -12,6 +12,7 @@ mod config;
 mod event_loop;
 mod handle;
 mod names;
+mod pin_list;
 mod republish;
 mod swarm;
 
@@ -21,6 +22,10 @@ pub use block_source::NetworkBlocks;
 pub use config::NetConfig;
 pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
 pub use names::{RESOLVE_TIMEOUT, ResolvedName};
+pub use pin_list::{
+    MAX_PIN_PAGE, PEER_PINS_TIMEOUT, PIN_LIST_PROTOCOL, PeerPin, PeerPinsError, PinListRequest,
+    PinListResponse, PinPage, WirePin,
+};
 pub use republish::Republisher;
 pub use swarm::start;
 

@@ -70,6 +70,7 @@ pub async fn start(
         "/ipfs/bitswap/1.2.0".into(),
         "/ipfs/bitswap/1.1.0".into(),
         "/ipfs/bitswap/1.0.0".into(),
+        super::pin_list::PIN_LIST_PROTOCOL.into(),
     ]);
     Ok((
         NodeHandle {
