@@ -1,7 +1,8 @@
 //! The storage router's synchronous half — what a capture waits for: space check (with GC
-//! first when short), atomic durable save of the JPEG (and raw file), thumbnail, then the
-//! CAPTURE row and its publish job in one durable transaction, an event, and a wake-up for
-//! the publish worker. Publishing itself never delays the camera.
+//! first when short), atomic durable save of the JPEG, its CAPTURE row and publish job in one
+//! durable transaction, an event and a wake-up for the publish worker (publishing starts
+//! here), then the thumbnail, then the raw file and its row. Publishing never delays the
+//! camera.
 
 use super::events::{EventBus, NS_IPFS};
 use super::local_save::{StorageFull, check_space, save_atomic};

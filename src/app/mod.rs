@@ -2,7 +2,7 @@
 //! capture locally first and publishes it to the embedded IPFS node behind the camera's back.
 //!
 //! Flow (see docs/ARCHITECTURE.md): camera → [`capture_store`] (atomic durable save,
-//! thumbnail, CAPTURE row + publish job in one transaction) → [`publisher`] (add + pin,
+//! CAPTURE row + publish job in one transaction, then the thumbnail) → [`publisher`] (add + pin,
 //! session directory, root directory, provide, gossipsub) → events for the UI.
 
 pub mod capture_store;
