@@ -113,9 +113,7 @@ fn three_telescopes_replicate_and_catch_up() {
     let c_dir = c.w.repo.join("captures").join("c-night");
     c.child.kill().unwrap();
     c.child.wait().unwrap();
-    for cap in jpgs(&base_a, "c-night").iter().chain(std::iter::empty()) {
-        let _ = cap; // A has no local folder of C's session; it serves by CID below
-    }
+    // A has no local folder of C's session; it serves by CID below
     let mut names: Vec<String> = std::fs::read_dir(&c_dir)
         .unwrap()
         .flatten()
@@ -142,8 +140,11 @@ fn three_telescopes_replicate_and_catch_up() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|c| c["cid"] == cid.as_str() && c["session"] == "c-night"),
-            "A's network gallery lists {cid}"
+                .any(|c| c["cid"] == cid.as_str()
+                    && c["session"] == "c-night"
+                    && c["pinned"] == true
+                    && c["replicas"].as_u64() >= Some(1)),
+            "A's network gallery lists {cid}, pinned here, with its replica count: {net}"
         );
     }
 
