@@ -35,6 +35,7 @@ use session::Sessions;
 use session_dir::SessionDirs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use wanda_hardware::{Camera, Mount};
 use wanda_node::net::NodeHandle;
@@ -304,9 +305,14 @@ impl App {
             json!({"capture_status": "Capturing", "recording": true}),
         );
         self.set_capture_status("Capturing...".into());
+        let ticker = self.capture_progress_ticker();
         let result = self.capture_single_inner().await;
+        ticker.abort();
+        let _ = ticker.await; // stopped for sure: no progress after the 100 below
         match &result {
             Ok(row) => {
+                self.events
+                    .emit(NS_CAMERA, "capture_progress", json!({ "progress": 100 }));
                 let dir = self
                     .store
                     .captures_dir
@@ -337,6 +343,27 @@ impl App {
         result
     }
 
+    /// Emits `capture_progress {progress}` (0–99, the share of the exposure elapsed) every
+    /// [`CAPTURE_PROGRESS_EVERY`] while a single capture runs; WANDA's capture panel shows it
+    /// as a bar. 100 is sent when the capture is saved.
+    fn capture_progress_ticker(&self) -> tokio::task::JoinHandle<()> {
+        let exposure = Duration::from_micros(self.camera.settings().exposure_us.max(1));
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            loop {
+                let share = start.elapsed().as_secs_f64() / exposure.as_secs_f64();
+                let progress = (share * 100.0).clamp(0.0, 99.0).floor() as u32;
+                events.emit(
+                    NS_CAMERA,
+                    "capture_progress",
+                    json!({ "progress": progress }),
+                );
+                tokio::time::sleep(CAPTURE_PROGRESS_EVERY).await;
+            }
+        })
+    }
+
     async fn capture_single_inner(&self) -> Result<CaptureRow> {
         let _cam = self.sessions.camera_lock.lock().await;
         let capture = session::capture_with_timeout(self.camera.clone()).await?;
@@ -349,6 +376,9 @@ impl App {
         Ok(saved.jpeg)
     }
 }
+
+/// How often `capture_progress` is emitted during a single capture.
+pub const CAPTURE_PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// The next free `capture_NNNN.jpg` in `dir`.
 pub fn next_capture_name(dir: &Path) -> String {

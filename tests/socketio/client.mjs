@@ -96,6 +96,16 @@ if (status.data.active !== false || status.data.captured_images !== 3) fail(`sta
 await post("/api/camera/capture");
 await waitFor("capture_start", (e) => e.name === "capture_start" && e.data.capture_status === "Capturing");
 await waitFor("capture_complete", (e) => e.name === "capture_complete" && /capture_0001\.jpg/.test(e.data.capture_status));
+// capture_progress (WANDA's capture panel draws it): a share of the exposure while capturing,
+// then 100, all before capture_complete
+{
+  const camEvents = events.filter((e) => e.ns === "/ws/camera");
+  const doneAt = camEvents.findIndex((e) => e.name === "capture_complete");
+  const progress = camEvents.slice(0, doneAt).filter((e) => e.name === "capture_progress").map((e) => e.data.progress);
+  if (!progress.some((p) => Number.isInteger(p) && p >= 0 && p < 100) || progress[progress.length - 1] !== 100) {
+    fail(`capture_progress before capture_complete: ${JSON.stringify(progress)}`);
+  }
+}
 
 // mount
 await post("/api/mount/tracking", { action: "start", speed: 1.5, direction: "cw" });
