@@ -20,9 +20,14 @@ pub fn set_auth(secret: Option<&str>) {
     }
 }
 
-/// The daemon's RPC base URL if `$REPO/api` exists.
+/// The daemon's RPC base URL if `$REPO/api` exists and a process holds the repo lock. Like
+/// Kubo, an `api` file left by a daemon that died (kill -9, power loss) is ignored: the command
+/// then works on the repo directly.
 pub fn api_url(repo: &Path) -> Option<String> {
     let text = std::fs::read_to_string(repo.join("api")).ok()?;
+    if !wanda_node::repo::RepoLock::is_held(repo) {
+        return None;
+    }
     let addr = multiaddr_to_socket(text.trim()).ok()?;
     Some(format!("http://{addr}"))
 }

@@ -113,7 +113,7 @@ fn import(
     opts: &AddOptions,
     sink: &mut dyn BlockSink,
     src: &mut dyn EntrySource,
-    out: &Emitter,
+    out: &mut Emitter,
     progress: bool,
     silent: bool,
 ) -> RpcResult<cid::Cid> {

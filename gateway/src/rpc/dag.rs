@@ -10,7 +10,6 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
 use serde_json::json;
-use std::io::Write;
 use std::sync::Arc;
 
 /// `POST /api/v0/dag/export?arg=<cid>[&timeout=60s][&offline=true]` →
@@ -23,9 +22,7 @@ pub async fn export(
     flag(&q, "progress", false)?;
     let src = block_source(&ctx, &q)?;
     respond(Kind::Raw("application/vnd.ipld.car"), move |out| {
-        let mut buf = std::io::BufWriter::with_capacity(256 << 10, out);
-        wanda_node::dag::export_car(&*src, &cid, &mut buf)?;
-        buf.flush().map_err(wanda_node::Error::IoBare)?;
+        wanda_node::dag::export_car(&*src, &cid, out)?;
         Ok(())
     })
     .await

@@ -7,7 +7,6 @@ use super::stream::{Kind, respond};
 use super::swarm::first_arg;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use std::io::Write;
 use std::sync::Arc;
 use wanda_node::unixfs::{FileReader, resolve_path};
 
@@ -23,9 +22,7 @@ pub async fn cat(
     respond(Kind::Raw("text/plain"), move |out| {
         let src = &*src;
         let reader = resolve_path(src, &path).and_then(|r| FileReader::open(src, r.cid))?;
-        let mut buf = std::io::BufWriter::with_capacity(256 << 10, out);
-        reader.copy_range(offset, length, &mut buf)?;
-        buf.flush().map_err(wanda_node::Error::IoBare)?;
+        reader.copy_range(offset, length, out)?;
         Ok(())
     })
     .await

@@ -8,7 +8,6 @@ use super::stream::{Kind, respond};
 use super::swarm::first_arg;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use std::io::Write;
 use std::sync::Arc;
 use wanda_node::unixfs::{export_tar, resolve_path};
 
@@ -35,9 +34,7 @@ pub async fn get(
             .last()
             .cloned()
             .unwrap_or_else(|| resolved.cid.to_string());
-        let mut buf = std::io::BufWriter::with_capacity(256 << 10, out);
-        export_tar(src, &resolved.cid, &name, &mut buf)?;
-        buf.flush().map_err(wanda_node::Error::IoBare)?;
+        export_tar(src, &resolved.cid, &name, out)?;
         Ok(())
     })
     .await

@@ -57,38 +57,69 @@ impl Rx {
     }
 }
 
+/// Raw output is handed to the response in chunks of this size.
+const RAW_CHUNK: usize = 256 << 10;
+
 /// Where blocking work sends its output.
+///
+/// Bytes written through [`Write`] are gathered into [`RAW_CHUNK`]-sized buffers that are handed
+/// to the response as they are (one copy per byte, no intermediate `BufWriter` needed); they are
+/// sent when a buffer fills, on [`Write::flush`], before any [`Emitter::json`] /
+/// [`Emitter::send`], and when the work ends.
 pub struct Emitter {
     tx: Tx,
+    pending: Vec<u8>,
 }
 
 impl Emitter {
     /// Sends one JSON object as a line. Fails when the client went away.
-    pub fn json(&self, value: &Value) -> RpcResult<()> {
+    pub fn json(&mut self, value: &Value) -> RpcResult<()> {
         let mut line = value.to_string().into_bytes();
         line.push(b'\n');
         self.send(Bytes::from(line))
     }
 
-    /// Sends raw bytes.
-    pub fn send(&self, bytes: Bytes) -> RpcResult<()> {
+    /// Sends raw bytes (after whatever [`Write`] left pending).
+    pub fn send(&mut self, bytes: Bytes) -> RpcResult<()> {
+        self.send_pending()
+            .map_err(|_| RpcError::bad_request("the client went away"))?;
+        self.push(bytes)
+    }
+
+    fn push(&self, bytes: Bytes) -> RpcResult<()> {
         if self.tx.send(Ok(bytes)) {
             Ok(())
         } else {
             Err(RpcError::bad_request("the client went away"))
         }
     }
+
+    /// Sends the bytes gathered by [`Write`], if any.
+    fn send_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.pending, Vec::with_capacity(RAW_CHUNK));
+        self.push(Bytes::from(full))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
 }
 
 impl Write for Emitter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.send(Bytes::copy_from_slice(buf))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
-        Ok(buf.len())
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(RAW_CHUNK);
+        }
+        let n = buf.len().min(RAW_CHUNK - self.pending.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() == RAW_CHUNK {
+            self.send_pending()?;
+        }
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.send_pending()
     }
 }
 
@@ -108,8 +139,16 @@ where
         }
     };
     tokio::task::spawn_blocking(move || {
-        let mut emitter = Emitter { tx };
-        if let Err(e) = work(&mut emitter) {
+        let mut emitter = Emitter {
+            tx,
+            pending: Vec::new(),
+        };
+        let result = work(&mut emitter).and_then(|()| {
+            emitter
+                .send_pending()
+                .map_err(|_| RpcError::bad_request("the client went away"))
+        });
+        if let Err(e) = result {
             emitter.tx.send(Err(e));
         }
     });
@@ -142,4 +181,44 @@ where
     builder
         .body(Body::from_stream(rest))
         .map_err(|e| RpcError::bad_request(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything the emitter pushed, in order.
+    fn drain(mut rx: mpsc::Receiver<Chunk>) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        while let Ok(chunk) = rx.try_recv() {
+            out.push(chunk.unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn written_bytes_arrive_whole_in_order_and_before_later_sends() {
+        let (tx, rx) = mpsc::channel(64);
+        let mut e = Emitter {
+            tx: Tx::Bounded(tx),
+            pending: Vec::new(),
+        };
+        let data: Vec<u8> = (0..(RAW_CHUNK * 2 + 12345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        // odd-sized writes, one larger than a chunk
+        let mut rest = &data[..];
+        for n in [1, 1000, RAW_CHUNK + 7, 3] {
+            e.write_all(&rest[..n]).unwrap();
+            rest = &rest[n..];
+        }
+        e.write_all(rest).unwrap();
+        e.send(Bytes::from_static(b"tail")).unwrap();
+        drop(e);
+        let chunks = drain(rx);
+        assert!(chunks.iter().all(|c| c.len() <= RAW_CHUNK));
+        let (last, body) = chunks.split_last().unwrap();
+        assert_eq!(body.concat(), data);
+        assert_eq!(&last[..], b"tail");
+    }
 }

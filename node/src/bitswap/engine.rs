@@ -4,27 +4,19 @@ use super::behaviour::{Behaviour, PeerState};
 use super::client::{Action, BlockStatus};
 use super::handle::BitswapError;
 use super::handler::HandlerIn;
+use super::inbound::InboundMessage;
 use super::message::{Message, Wantlist};
 use super::prefix::Prefix;
 use super::store_worker::{Received, Stored};
 use super::{BitswapEvent, MAX_BATCH_BYTES, MAX_IN_FLIGHT_BYTES};
-use crate::ipld::{DAG_PB, SHA2_256};
 use cid::Cid;
 use libp2p::PeerId;
 use libp2p::swarm::{CloseConnection, NotifyHandler, ToSwarm};
 use std::time::Instant;
 
-/// The prefix implied by Bitswap 1.0.0 raw blocks.
-const V0_PREFIX: Prefix = Prefix {
-    version: 0,
-    codec: DAG_PB,
-    mh_type: SHA2_256,
-    mh_len: 32,
-};
-
 impl Behaviour {
     /// Handles one message from `peer`.
-    pub(super) fn on_message(&mut self, peer: PeerId, msg: Message) {
+    pub(super) fn on_message(&mut self, peer: PeerId, msg: InboundMessage) {
         let now = Instant::now();
         if let Some(wl) = &msg.wantlist {
             let store = self.store.clone();
@@ -33,15 +25,10 @@ impl Behaviour {
                 self.dirty.insert(peer);
             }
         }
-        let raw = msg.blocks.into_iter().map(|d| (Ok(V0_PREFIX), d));
-        let payload = msg
-            .payload
-            .into_iter()
-            .map(|p| (Prefix::from_bytes(&p.prefix), p.data));
-        for (prefix, data) in raw.chain(payload) {
-            match prefix.and_then(|p| p.sum(&data)) {
-                Ok(cid) => self.on_block(peer, cid, data),
-                Err(e) => self.bad_block(peer, None, e.to_string()),
+        for block in msg.blocks {
+            match block.cid {
+                Ok(cid) => self.on_block(peer, cid, block.data),
+                Err(e) => self.bad_block(peer, None, e),
             }
         }
         for p in msg.presences {
@@ -78,10 +65,6 @@ impl Behaviour {
                         cid,
                         from: peer,
                     }));
-            }
-            Stored::Bad(Received { peer, cid, .. }, reason) => {
-                self.pending_store.remove(&cid);
-                self.bad_block(peer, Some(cid), reason);
             }
             Stored::Failed(cid, e) => {
                 self.pending_store.remove(&cid);

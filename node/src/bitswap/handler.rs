@@ -1,6 +1,7 @@
 //! Per-connection handler: reads messages from every inbound Bitswap stream until EOF, and
 //! writes queued outbound messages on one (re)opened outbound stream.
 
+use super::inbound::InboundMessage;
 use super::message::Message;
 use super::protocol::{BitswapUpgrade, Version, read_frame, write_frame};
 use futures::future::BoxFuture;
@@ -35,8 +36,8 @@ pub enum HandlerIn {
 /// Report to the behaviour.
 #[derive(Debug)]
 pub enum HandlerOut {
-    /// A message arrived on an inbound stream.
-    Message(Message),
+    /// A message arrived on an inbound stream (its blocks hashed on this connection's task).
+    Message(InboundMessage),
     /// A stream was negotiated (inbound or outbound): the remote speaks Bitswap.
     Supported(Version),
     /// The remote refused every Bitswap protocol; queued messages were dropped.
@@ -70,7 +71,7 @@ enum Outbound {
 pub struct Handler {
     queue: VecDeque<(Message, usize)>,
     outbound: Outbound,
-    inbound: SelectAll<BoxStream<'static, Result<Message, String>>>,
+    inbound: SelectAll<BoxStream<'static, Result<InboundMessage, String>>>,
     events: VecDeque<HandlerOut>,
     announced: bool,
     retried: bool,
@@ -131,13 +132,13 @@ async fn write_batch(
     Ok((stream, version, bytes))
 }
 
-fn read_messages(stream: Stream) -> BoxStream<'static, Result<Message, String>> {
+fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {
     futures::stream::unfold(Some(stream), |state| async move {
         let mut stream = state?;
         match read_frame(&mut stream).await {
             Ok(None) => None,
             Ok(Some(frame)) => match Message::decode(&frame) {
-                Ok(msg) => Some((Ok(msg), Some(stream))),
+                Ok(msg) => Some((Ok(InboundMessage::hash(msg)), Some(stream))),
                 Err(e) => Some((Err(e.to_string()), None)),
             },
             Err(e) => Some((Err(e.to_string()), None)),

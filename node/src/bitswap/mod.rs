@@ -4,13 +4,15 @@
 //! - [`Behaviour`] serves wants from the [`Blockstore`](crate::store::Blockstore) (HAVE /
 //!   DONT_HAVE / blocks, remembering wants for blocks that arrive later) and fetches blocks
 //!   for [`BitswapHandle::get`], verifying and storing them.
-//! - [`message`] is the hand-written protobuf codec; [`protocol`] the stream framing.
+//! - [`message`] is the hand-written protobuf codec; [`protocol`] the stream framing;
+//!   [`inbound`] hashes received blocks on the connection's task.
 
 mod behaviour;
 mod client;
 mod engine;
 mod handle;
 mod handler;
+pub mod inbound;
 mod ledger;
 pub mod message;
 mod pb;

@@ -1,6 +1,11 @@
-//! Stores received blocks off the swarm's event loop. A thread verifies each block, writes
-//! whatever has queued up meanwhile in one transaction (one fsync per batch, not per block) and
-//! reports back; the behaviour then completes the wants and serves peers waiting for the blocks.
+//! Stores received blocks off the swarm's event loop. A thread writes whatever has queued up
+//! meanwhile in one transaction and reports back; the behaviour then completes the wants and
+//! serves peers waiting for the blocks. Fetched blocks are unpinned cache, so the transactions
+//! are not fsync'd ([`Blockstore::cache_writer`]): the commit that pins them makes them durable,
+//! and a crash before it only loses whole cached blocks.
+//!
+//! Blocks come here already verified: their CIDs were computed from their bytes on the
+//! connection's task ([`super::inbound`]), and only CIDs the node asked for are submitted.
 
 use crate::store::Blockstore;
 use cid::Cid;
@@ -13,7 +18,7 @@ const BATCH_BYTES: usize = 32 << 20;
 /// Most blocks written in one transaction.
 const BATCH_BLOCKS: usize = 512;
 
-/// A block received from `peer`, not yet verified.
+/// A wanted block received from `peer`, its CID computed from its bytes.
 pub(super) struct Received {
     pub(super) peer: PeerId,
     pub(super) cid: Cid,
@@ -22,11 +27,9 @@ pub(super) struct Received {
 
 /// What became of a [`Received`] block.
 pub(super) enum Stored {
-    /// Verified and durably stored.
+    /// Stored (atomic; durable with the store's next durable commit).
     Ok(Received),
-    /// Does not match its CID (or cannot be decoded): never stored.
-    Bad(Received, String),
-    /// Verified, but the datastore refused the write.
+    /// The datastore refused the write.
     Failed(Cid, String),
 }
 
@@ -49,7 +52,7 @@ impl StoreWorker {
         StoreWorker { tx, rx }
     }
 
-    /// Queues a block for verification and storage.
+    /// Queues a block for storage.
     pub(super) fn submit(&self, block: Received) {
         if let Err(std_mpsc::SendError(b)) = self.tx.send(block) {
             tracing::warn!("bitswap: store thread gone; dropping {}", b.cid);
@@ -74,32 +77,23 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut good = Vec::with_capacity(batch.len());
-        for b in batch {
-            match crate::ipld::verify_block(&b.cid, &b.data) {
-                Ok(()) => good.push(b),
-                Err(e) => {
-                    let _ = reports.send(Stored::Bad(b, e.to_string()));
-                }
-            }
-        }
-        match write(store, &good) {
-            Ok(()) => good.into_iter().for_each(|b| {
+        match write(store, &batch) {
+            Ok(()) => batch.into_iter().for_each(|b| {
                 let _ = reports.send(Stored::Ok(b));
             }),
-            Err(e) => good.into_iter().for_each(|b| {
+            Err(e) => batch.into_iter().for_each(|b| {
                 let _ = reports.send(Stored::Failed(b.cid, e.to_string()));
             }),
         }
     }
 }
 
-/// Writes verified blocks in one durable transaction.
+/// Writes blocks in one atomic (not fsync'd) transaction.
 fn write(store: &Blockstore, blocks: &[Received]) -> crate::error::Result<()> {
     if blocks.is_empty() {
         return Ok(());
     }
-    let mut writer = store.writer()?;
+    let mut writer = store.cache_writer()?;
     for b in blocks {
         writer.put(&b.cid, &b.data)?;
     }

@@ -46,6 +46,16 @@ impl RepoLock {
         Ok(RepoLock { _file: file, path })
     }
 
+    /// Whether some process holds the lock of the repo at `repo_dir` right now (a daemon, or a
+    /// command writing the repo). The OS drops the lock of a process that died, even by kill -9,
+    /// so this tells a live daemon from the `api` file a crashed one left behind.
+    pub fn is_held(repo_dir: &Path) -> bool {
+        let Ok(file) = File::open(repo_dir.join("repo.lock")) else {
+            return false;
+        };
+        matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
+    }
+
     /// Path of the lock file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -55,6 +65,20 @@ impl RepoLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_held_only_while_a_holder_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!RepoLock::is_held(dir.path()), "no lock file yet");
+        let lock = RepoLock::acquire(dir.path()).unwrap();
+        assert!(RepoLock::is_held(dir.path()));
+        drop(lock);
+        assert!(!RepoLock::is_held(dir.path()), "released");
+        assert!(
+            RepoLock::acquire(dir.path()).is_ok(),
+            "probing never keeps the lock"
+        );
+    }
 
     #[test]
     fn second_lock_names_the_holder() {

@@ -80,7 +80,15 @@ impl Blockstore {
 
     /// Starts a batched write (one transaction per [`super::BATCH_BYTES`], durable at `finish`).
     pub fn writer(&self) -> Result<BlockWriter> {
-        BlockWriter::new(self.db.clone(), self.imports.begin_import())
+        BlockWriter::new(self.db.clone(), self.imports.begin_import(), true)
+    }
+
+    /// A writer for blocks fetched from peers and not (yet) pinned: its commits are atomic and
+    /// visible at once but not fsync'd. They become durable with the next durable commit of
+    /// this store — in particular the one that pins them — and a crash before that loses only
+    /// these cached blocks, never part of one (redb rolls back to the last durable commit).
+    pub fn cache_writer(&self) -> Result<BlockWriter> {
+        BlockWriter::new(self.db.clone(), self.imports.begin_import(), false)
     }
 
     /// Returns the block's bytes, or `None` when it is not stored.

@@ -5,16 +5,20 @@ use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
 use super::{BATCH_BYTES, ImportGuard, PIECE_SIZE};
 use crate::error::Result;
 use cid::Cid;
-use redb::{Database, ReadableTable, WriteTransaction};
+use redb::{Database, Durability, ReadableTable, WriteTransaction};
 use std::sync::Arc;
 
 /// Writes blocks in large transactions: one durable commit (one fsync) per
 /// [`super::BATCH_BYTES`] and one at [`BlockWriter::finish`], never one per block. A crash keeps
 /// the committed batches as whole, unpinned blocks (GC removes them); dropping the writer without
 /// `finish` aborts the open batch.
+///
+/// A [cache writer](super::Blockstore::cache_writer) commits the same way but without the
+/// fsync: for blocks fetched from peers that nothing pins yet.
 pub struct BlockWriter {
     db: Arc<Database>,
     txn: Option<WriteTransaction>,
+    durability: Durability,
     pending_bytes: u64,
     new_blocks: u64,
     new_bytes: u64,
@@ -22,11 +26,17 @@ pub struct BlockWriter {
 }
 
 impl BlockWriter {
-    pub(super) fn new(db: Arc<Database>, guard: ImportGuard) -> Result<Self> {
-        let txn = Self::begin(&db)?;
+    pub(super) fn new(db: Arc<Database>, guard: ImportGuard, durable: bool) -> Result<Self> {
+        let durability = if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        let txn = Self::begin(&db, durability)?;
         Ok(BlockWriter {
             db,
             txn: Some(txn),
+            durability,
             pending_bytes: 0,
             new_blocks: 0,
             new_bytes: 0,
@@ -34,8 +44,11 @@ impl BlockWriter {
         })
     }
 
-    fn begin(db: &Database) -> Result<WriteTransaction> {
-        Ok(db.begin_write()?)
+    fn begin(db: &Database, durability: Durability) -> Result<WriteTransaction> {
+        let mut txn = db.begin_write()?;
+        txn.set_durability(durability)
+            .map_err(|e| crate::Error::Store(e.to_string()))?;
+        Ok(txn)
     }
 
     fn txn(&mut self) -> &WriteTransaction {
@@ -91,7 +104,7 @@ impl BlockWriter {
         if let Some(txn) = self.txn.take() {
             txn.commit()?;
         }
-        self.txn = Some(Self::begin(&self.db)?);
+        self.txn = Some(Self::begin(&self.db, self.durability)?);
         self.pending_bytes = 0;
         Ok(())
     }
@@ -106,7 +119,7 @@ impl BlockWriter {
         self.new_bytes
     }
 
-    /// Commits everything durably (one fsync).
+    /// Commits everything (durably, with one fsync, unless this is a cache writer).
     pub fn finish(mut self) -> Result<()> {
         if let Some(txn) = self.txn.take() {
             txn.commit()?;

@@ -29,8 +29,8 @@ pub fn run(base: &str, cmd: PinCommand) -> Result<()> {
             for path in paths {
                 let mut args = vec![
                     ("arg", path.as_str()),
+                    // like `ipfs pin add`: blocks missing here are fetched from peers
                     ("recursive", if recursive { "true" } else { "false" }),
-                    ("offline", "true"),
                 ];
                 if let Some(n) = &name {
                     args.push(("name", n));
