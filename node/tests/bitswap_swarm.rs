@@ -279,7 +279,7 @@ async fn bad_blocks_are_reported_and_not_stored() {
     let msg = Message {
         payload: vec![PayloadBlock {
             prefix: Prefix::of(&wanted).to_bytes(),
-            data: garbage.clone(),
+            data: garbage.clone().into(),
         }],
         ..Message::default()
     };
@@ -302,7 +302,7 @@ async fn bad_blocks_are_reported_and_not_stored() {
     let msg = Message {
         payload: vec![PayloadBlock {
             prefix: vec![0x01, 0x55, 0x12, 40],
-            data: garbage,
+            data: garbage.into(),
         }],
         ..Message::default()
     };

@@ -90,7 +90,7 @@ impl Behaviour {
         self.serve_block_added(cid);
         if self.client.status(cid) == super::client::BlockStatus::Wanted {
             match self.store.get(cid) {
-                Ok(Some(data)) => self.client.complete(cid, None, &data),
+                Ok(Some(data)) => self.client.complete(cid, None, &data.into()),
                 Ok(None) => {}
                 Err(e) => self.client.fail(cid, BitswapError::Store(e.to_string())),
             }
@@ -145,7 +145,7 @@ impl Behaviour {
         match cmd {
             Command::Get(cid, waiter) => match self.store.get(&cid) {
                 Ok(Some(data)) => {
-                    let _ = waiter.send(Ok(data));
+                    let _ = waiter.send(Ok(data.into()));
                 }
                 Ok(None) => {
                     let peers = self.candidate_peers();

@@ -7,6 +7,7 @@
 
 use super::handle::BitswapError;
 use super::message::{Presence, WantEntry, WantType};
+use bytes::Bytes;
 use cid::Cid;
 use libp2p::PeerId;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -19,7 +20,7 @@ pub const SLOW_PEER: Duration = Duration::from_millis(1500);
 const RECENT: usize = 4096;
 
 /// Where the block (or an error) for one `get` goes.
-pub type Waiter = oneshot::Sender<Result<Vec<u8>, BitswapError>>;
+pub type Waiter = oneshot::Sender<Result<Bytes, BitswapError>>;
 
 /// Something the behaviour must do for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,13 +226,13 @@ impl Client {
 
     /// A verified, stored block arrived from `from`: completes its waiters and cancels the
     /// want at every other peer asked.
-    pub fn complete(&mut self, cid: &Cid, from: Option<PeerId>, data: &[u8]) {
+    pub fn complete(&mut self, cid: &Cid, from: Option<PeerId>, data: &Bytes) {
         if let Some(p) = from {
             *self.delivered.entry(p).or_default() += 1;
         }
         if let Some(w) = self.finish(cid, from) {
             for waiter in w.waiters {
-                let _ = waiter.send(Ok(data.to_vec()));
+                let _ = waiter.send(Ok(data.clone()));
             }
         }
     }

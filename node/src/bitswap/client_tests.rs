@@ -38,8 +38,8 @@ fn have_leads_to_want_block_and_disconnect_moves_it() {
     assert_eq!(sends(&mut c), [(p1, WantType::Block, false)]);
     c.peer_removed(&p1, now);
     assert_eq!(sends(&mut c), [(p2, WantType::Block, false)]);
-    c.complete(&cid(1), Some(p2), b"x");
-    assert_eq!(rx.try_recv().unwrap().unwrap(), b"x");
+    c.complete(&cid(1), Some(p2), &bytes::Bytes::from_static(b"x"));
+    assert_eq!(&rx.try_recv().unwrap().unwrap()[..], b"x");
     assert!(sends(&mut c).is_empty(), "no one else to cancel");
 }
 
@@ -91,7 +91,7 @@ fn a_peer_that_delivered_gets_direct_want_blocks() {
     let (tx, _rx) = oneshot::channel();
     c.want(cid(4), tx, &[p1, p2], now);
     c.take_actions();
-    c.complete(&cid(4), Some(p2), b"y");
+    c.complete(&cid(4), Some(p2), &bytes::Bytes::from_static(b"y"));
     c.take_actions();
     let (tx, _rx) = oneshot::channel();
     c.want(cid(5), tx, &[p1, p2], now);

@@ -36,7 +36,7 @@ impl Behaviour {
         }
     }
 
-    fn on_block(&mut self, peer: PeerId, cid: Cid, data: Vec<u8>) {
+    fn on_block(&mut self, peer: PeerId, cid: Cid, data: bytes::Bytes) {
         match self.client.status(&cid) {
             BlockStatus::Late => self.stats.duplicate_blocks += 1,
             BlockStatus::Unsolicited => self.bad_block(peer, Some(cid), "unsolicited block".into()),
@@ -172,7 +172,7 @@ fn next_message(st: &mut PeerState, store: &crate::store::Blockstore) -> Option<
         bytes += data.len();
         msg.payload.push(super::message::PayloadBlock {
             prefix: Prefix::of(&cid).to_bytes(),
-            data,
+            data: data.into(),
         });
     }
     (!msg.is_empty()).then_some((msg, bytes))

@@ -2,6 +2,7 @@
 
 use super::client::Waiter;
 use crate::store::Blockstore;
+use bytes::Bytes;
 use cid::Cid;
 use libp2p::PeerId;
 use std::collections::HashMap;
@@ -66,14 +67,15 @@ impl BitswapHandle {
     }
 
     /// Returns the block, from the local store if present, else from the network.
-    /// Received blocks are verified and stored before this returns.
-    pub async fn get(&self, cid: Cid, timeout: Duration) -> Result<Vec<u8>, BitswapError> {
+    /// Received blocks are verified and stored before this returns. The bytes are shared with
+    /// every other waiter of the block (no copy per waiter).
+    pub async fn get(&self, cid: Cid, timeout: Duration) -> Result<Bytes, BitswapError> {
         if let Some(data) = self
             .store
             .get(&cid)
             .map_err(|e| BitswapError::Store(e.to_string()))?
         {
-            return Ok(data);
+            return Ok(data.into());
         }
         let (tx, rx) = oneshot::channel();
         self.tx

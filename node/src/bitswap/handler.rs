@@ -137,7 +137,7 @@ fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, St
         let mut stream = state?;
         match read_frame(&mut stream).await {
             Ok(None) => None,
-            Ok(Some(frame)) => match Message::decode(&frame) {
+            Ok(Some(frame)) => match Message::decode_frame(&frame.into()) {
                 Ok(msg) => Some((Ok(InboundMessage::hash(msg)), Some(stream))),
                 Err(e) => Some((Err(e.to_string()), None)),
             },

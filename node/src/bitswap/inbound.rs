@@ -9,6 +9,7 @@
 use super::message::{BlockPresence, Message, Wantlist};
 use super::prefix::Prefix;
 use crate::ipld::{DAG_PB, SHA2_256};
+use bytes::Bytes;
 use cid::Cid;
 
 /// The prefix implied by Bitswap 1.0.0 raw blocks.
@@ -25,7 +26,7 @@ pub struct HashedBlock {
     /// The CID computed from `data` and the block's prefix.
     pub cid: Result<Cid, String>,
     /// The block's bytes.
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 /// A received Bitswap message whose blocks carry the CIDs their bytes hash to.
@@ -73,15 +74,15 @@ mod tests {
         let v1 = Cid::new_v1(0x55, Code::Sha2_256.digest(b"payload"));
         let v0 = Cid::new_v0(Code::Sha2_256.digest(b"raw")).unwrap();
         let msg = Message {
-            blocks: vec![b"raw".to_vec()],
+            blocks: vec![Bytes::from_static(b"raw")],
             payload: vec![
                 PayloadBlock {
                     prefix: Prefix::of(&v1).to_bytes(),
-                    data: b"payload".to_vec(),
+                    data: Bytes::from_static(b"payload"),
                 },
                 PayloadBlock {
                     prefix: vec![1, 0x55, 0x12],
-                    data: b"x".to_vec(),
+                    data: Bytes::from_static(b"x"),
                 },
             ],
             ..Message::default()
@@ -89,7 +90,7 @@ mod tests {
         let hashed = InboundMessage::hash(msg);
         assert_eq!(hashed.blocks.len(), 3);
         assert_eq!(hashed.blocks[0].cid, Ok(v0));
-        assert_eq!(hashed.blocks[0].data, b"raw");
+        assert_eq!(&hashed.blocks[0].data[..], b"raw");
         assert_eq!(hashed.blocks[1].cid, Ok(v1));
         assert!(hashed.blocks[2].cid.is_err());
     }

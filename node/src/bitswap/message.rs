@@ -6,6 +6,7 @@
 
 use super::Version;
 use super::pb::{self, Fields, Value};
+use bytes::Bytes;
 use cid::Cid;
 
 /// Why a received frame is not a valid Bitswap message.
@@ -66,8 +67,8 @@ pub struct Wantlist {
 pub struct PayloadBlock {
     /// `cid.Prefix().Bytes()`: version, codec, multihash code and length as uvarints.
     pub prefix: Vec<u8>,
-    /// The block's bytes.
-    pub data: Vec<u8>,
+    /// The block's bytes (a slice of the received frame: decoding does not copy them).
+    pub data: Bytes,
 }
 
 /// HAVE or DONT_HAVE.
@@ -94,7 +95,7 @@ pub struct Message {
     /// The sender's wantlist (delta or full); `None` when absent.
     pub wantlist: Option<Wantlist>,
     /// 1.0.0 blocks: raw bytes, CIDv0 (sha2-256, dag-pb) implied.
-    pub blocks: Vec<Vec<u8>>,
+    pub blocks: Vec<Bytes>,
     /// 1.1.0+ blocks with their CID prefix.
     pub payload: Vec<PayloadBlock>,
     /// 1.2.0 HAVE / DONT_HAVE answers.
@@ -182,12 +183,17 @@ impl Message {
 
     /// Decodes one message (the bytes of one frame, without its length prefix).
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_frame(&Bytes::copy_from_slice(buf))
+    }
+
+    /// Decodes one frame; block bytes are slices of `frame`, not copies.
+    pub fn decode_frame(frame: &Bytes) -> Result<Self, DecodeError> {
         let mut msg = Message::default();
-        for field in Fields::new(buf) {
+        for field in Fields::new(frame) {
             match field? {
                 (1, Value::Bytes(b)) => msg.wantlist = Some(decode_wantlist(b)?),
-                (2, Value::Bytes(b)) => msg.blocks.push(b.to_vec()),
-                (3, Value::Bytes(b)) => msg.payload.push(decode_payload(b)?),
+                (2, Value::Bytes(b)) => msg.blocks.push(frame.slice_ref(b)),
+                (3, Value::Bytes(b)) => msg.payload.push(decode_payload(b, frame)?),
                 (4, Value::Bytes(b)) => msg.presences.push(decode_presence(b)?),
                 (5, Value::Varint(v)) => msg.pending_bytes = v as i32,
                 (n @ 1..=5, _) => return Err(DecodeError::WireType(n)),
@@ -241,15 +247,15 @@ fn decode_entry(buf: &[u8]) -> Result<WantEntry, DecodeError> {
     })
 }
 
-fn decode_payload(buf: &[u8]) -> Result<PayloadBlock, DecodeError> {
+fn decode_payload(buf: &[u8], frame: &Bytes) -> Result<PayloadBlock, DecodeError> {
     let mut block = PayloadBlock {
         prefix: Vec::new(),
-        data: Vec::new(),
+        data: Bytes::new(),
     };
     for field in Fields::new(buf) {
         match field? {
             (1, Value::Bytes(b)) => block.prefix = b.to_vec(),
-            (2, Value::Bytes(b)) => block.data = b.to_vec(),
+            (2, Value::Bytes(b)) => block.data = frame.slice_ref(b),
             (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
             _ => {}
         }

@@ -36,7 +36,7 @@ fn sample() -> Message {
         blocks: vec![],
         payload: vec![PayloadBlock {
             prefix: Prefix::of(&a).to_bytes(),
-            data: b"a".to_vec(),
+            data: bytes::Bytes::from_static(b"a"),
         }],
         presences: vec![
             BlockPresence {
@@ -106,7 +106,7 @@ fn exact_bytes_of_a_payload_block_and_presence() {
     let msg = Message {
         payload: vec![PayloadBlock {
             prefix: Prefix::of(&cid).to_bytes(),
-            data: b"hi".to_vec(),
+            data: bytes::Bytes::from_static(b"hi"),
         }],
         presences: vec![BlockPresence {
             cid,

@@ -22,7 +22,7 @@ const BATCH_BLOCKS: usize = 512;
 pub(super) struct Received {
     pub(super) peer: PeerId,
     pub(super) cid: Cid,
-    pub(super) data: Vec<u8>,
+    pub(super) data: bytes::Bytes,
 }
 
 /// What became of a [`Received`] block.

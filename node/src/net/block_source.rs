@@ -85,7 +85,7 @@ impl NetworkBlocks {
             }
             let (node, timeout) = (self.node.clone(), self.timeout);
             self.runtime.spawn(async move {
-                let _ = node.fetch_block(c, timeout).await;
+                let _ = node.prefetch_block(c, timeout).await;
             });
         }
     }

@@ -114,6 +114,16 @@ impl NodeHandle {
     /// Fetches a block from the local store or, failing that, from peers over Bitswap (asking
     /// the DHT for providers when no connected peer has it). The block is verified and stored.
     pub async fn fetch_block(&self, cid: Cid, timeout: Duration) -> Result<Vec<u8>> {
+        self.fetch_shared(cid, timeout).await.map(Vec::from)
+    }
+
+    /// Makes sure `cid` is stored locally, fetching it if needed, without handing its bytes
+    /// back (read-ahead: the reader takes them from the store later).
+    pub async fn prefetch_block(&self, cid: Cid, timeout: Duration) -> Result<()> {
+        self.fetch_shared(cid, timeout).await.map(drop)
+    }
+
+    async fn fetch_shared(&self, cid: Cid, timeout: Duration) -> Result<bytes::Bytes> {
         self.bitswap.get(cid, timeout).await.map_err(|e| match e {
             crate::bitswap::BitswapError::Timeout(_) => Error::FetchTimeout(cid.to_string()),
             other => Error::InvalidInput(other.to_string()),
