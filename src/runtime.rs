@@ -252,6 +252,10 @@ impl Running {
         }
         self.node.shutdown().await?;
         let _ = self.node_task.await;
+        // fetched blocks were committed without fsync; make them durable before exiting
+        if let Err(e) = self.repo.blockstore().persist() {
+            tracing::warn!("could not make cached blocks durable at shutdown: {e}");
+        }
         let _ = std::fs::remove_file(self.repo.dir().join("api"));
         let _ = std::fs::remove_file(self.repo.dir().join("gateway"));
         Ok(())

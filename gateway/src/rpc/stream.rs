@@ -62,6 +62,10 @@ const RAW_CHUNK: usize = 256 << 10;
 
 /// Where blocking work sends its output.
 ///
+/// Bytes gathered but not yet sent when the work fails are dropped: a failure before the first
+/// chunk went out is an ordinary error response (status and message), a later one ends the
+/// stream as described in the module docs.
+///
 /// Bytes written through [`Write`] are gathered into [`RAW_CHUNK`]-sized buffers that are handed
 /// to the response as they are (one copy per byte, no intermediate `BufWriter` needed); they are
 /// sent when a buffer fills, on [`Write::flush`], before any [`Emitter::json`] /

@@ -114,7 +114,9 @@ impl NodeHandle {
     /// Fetches a block from the local store or, failing that, from peers over Bitswap (asking
     /// the DHT for providers when no connected peer has it). The block is verified and stored.
     pub async fn fetch_block(&self, cid: Cid, timeout: Duration) -> Result<Vec<u8>> {
-        self.fetch_shared(cid, timeout).await.map(Vec::from)
+        // a copy, never `Vec::from`: that could hand out the whole received frame's buffer as
+        // the capacity of a small block's Vec, which caches would then keep alive
+        self.fetch_shared(cid, timeout).await.map(|b| b.to_vec())
     }
 
     /// Makes sure `cid` is stored locally, fetching it if needed, without handing its bytes

@@ -26,7 +26,7 @@ impl RepoLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        match file.try_lock() {
+        match try_lock_patiently(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut text = String::new();
@@ -60,6 +60,20 @@ impl RepoLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// `try_lock`, retried for ~100 ms: another command's [`RepoLock::is_held`] probe takes a shared
+/// lock for an instant, which must not make a starting daemon fail.
+fn try_lock_patiently(file: &File) -> std::result::Result<(), TryLockError> {
+    for _ in 0..5 {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => return other,
+        }
+    }
+    file.try_lock()
 }
 
 #[cfg(test)]

@@ -83,6 +83,13 @@ impl Blockstore {
         BlockWriter::new(self.db.clone(), self.imports.begin_import(), true)
     }
 
+    /// Makes every earlier commit durable, including [`Blockstore::cache_writer`]'s (one empty
+    /// durable commit: redb persists the whole tree with it). The daemon calls it when it stops.
+    pub fn persist(&self) -> Result<()> {
+        self.db.begin_write()?.commit()?;
+        Ok(())
+    }
+
     /// A writer for blocks fetched from peers and not (yet) pinned: its commits are atomic and
     /// visible at once but not fsync'd. They become durable with the next durable commit of
     /// this store — in particular the one that pins them — and a crash before that loses only

@@ -14,7 +14,9 @@ use std::sync::Arc;
 /// `finish` aborts the open batch.
 ///
 /// A [cache writer](super::Blockstore::cache_writer) commits the same way but without the
-/// fsync: for blocks fetched from peers that nothing pins yet.
+/// fsync: for blocks fetched from peers that nothing pins yet. A crash rolls its batches back to
+/// the last durable commit of the store (whole blocks or nothing); a later durable commit — a
+/// pin, [`super::Blockstore::persist`] at daemon shutdown — makes them durable.
 pub struct BlockWriter {
     db: Arc<Database>,
     txn: Option<WriteTransaction>,
