@@ -3,6 +3,52 @@
 mod cli_common;
 
 use cli_common::{Daemon, in_loopback_netns, seed_bytes, write};
+use std::path::Path;
+use std::process::Output;
+
+/// Daemon A serving `files` (added before it starts, CIDs in order) and an empty daemon B
+/// connected to it.
+fn a_serving_b(files: &[(&str, &[u8])]) -> (Daemon, Daemon, Vec<String>) {
+    let a_repo = cli_common::Wanda::init();
+    let cids = files
+        .iter()
+        .map(|(name, data)| {
+            let file = a_repo.path(name);
+            write(&file, data);
+            a_repo
+                .ok(&["add", "-Q", file.to_str().unwrap()])
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let a = Daemon::start_existing(a_repo, &[]);
+    let b = Daemon::start(&[]);
+    b.w.ok(&["swarm", "connect", &a.addr()]);
+    (a, b, cids)
+}
+
+/// `wanda --repo REPO ARGS` with no daemon in the way.
+fn offline(repo: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wanda"))
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// kill -9 of `d`, then `repo verify` (which re-hashes every stored block) passes offline.
+fn kill_9_then_verify(d: &mut Daemon) {
+    d.child.kill().unwrap(); // SIGKILL
+    d.child.wait().unwrap();
+    let verify = offline(&d.w.repo, &["repo", "verify"]);
+    assert!(
+        String::from_utf8_lossy(&verify.stdout).contains("verified repo integrity"),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
 
 #[test]
 fn cat_fetches_missing_blocks_from_a_connected_peer() {
@@ -11,17 +57,9 @@ fn cat_fetches_missing_blocks_from_a_connected_peer() {
     }
     // A holds a 10 MiB file (added before its daemon starts); B has nothing.
     let data = seed_bytes("bitswap-10mib", 10 << 20);
-    let a_repo = cli_common::Wanda::init();
-    let file = a_repo.path("m42.jpg");
-    write(&file, &data);
-    let cid = a_repo
-        .ok(&["add", "-Q", file.to_str().unwrap()])
-        .trim()
-        .to_string();
-    let a = Daemon::start_existing(a_repo, &[]);
-    let mut b = Daemon::start(&[]);
-    b.w.ok(&["swarm", "connect", &a.addr()]);
-    let out = b.w.cmd().args(["cat", &cid]).output().unwrap();
+    let (a, mut b, cids) = a_serving_b(&[("m42.jpg", &data)]);
+    let cid = &cids[0];
+    let out = b.w.cmd().args(["cat", cid]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -31,7 +69,7 @@ fn cat_fetches_missing_blocks_from_a_connected_peer() {
     // a range through the daemon too
     let part =
         b.w.cmd()
-            .args(["cat", &cid, "-o", "5000000", "-l", "7"])
+            .args(["cat", cid, "-o", "5000000", "-l", "7"])
             .output()
             .unwrap();
     assert_eq!(part.stdout, &data[5_000_000..5_000_007]);
@@ -55,14 +93,11 @@ fn cat_fetches_missing_blocks_from_a_connected_peer() {
         .unwrap();
     assert!(b.child.wait().unwrap().success(), "B stops cleanly");
     // B cached what it fetched: readable offline now
-    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_wanda"))
-        .args(["--repo", b_repo.to_str().unwrap(), "cat", &cid])
-        .output()
-        .unwrap();
+    let back = offline(&b_repo, &["cat", cid]);
     assert!(
-        offline.stdout == data,
+        back.stdout == data,
         "offline cat after stop: {}",
-        String::from_utf8_lossy(&offline.stderr)
+        String::from_utf8_lossy(&back.stderr)
     );
     assert!(a.stop());
 }
@@ -76,51 +111,20 @@ fn kill_9_after_fetch_keeps_pinned_content_whole() {
     }
     let cached = seed_bytes("bitswap-cached", 6 << 20);
     let pinned = seed_bytes("bitswap-pinned", 9 << 20);
-    let a_repo = cli_common::Wanda::init();
-    let mut cids = Vec::new();
-    for (name, data) in [("cached.jpg", &cached), ("pinned.jpg", &pinned)] {
-        let file = a_repo.path(name);
-        write(&file, data);
-        cids.push(
-            a_repo
-                .ok(&["add", "-Q", file.to_str().unwrap()])
-                .trim()
-                .to_string(),
-        );
-    }
-    let a = Daemon::start_existing(a_repo, &[]);
-    let mut b = Daemon::start(&[]);
-    b.w.ok(&["swarm", "connect", &a.addr()]);
+    let (a, mut b, cids) = a_serving_b(&[("cached.jpg", &cached), ("pinned.jpg", &pinned)]);
     // only cached (read through), then fetched and pinned
     let out = b.w.cmd().args(["cat", &cids[0]]).output().unwrap();
     assert!(out.stdout == cached, "cat through B");
     b.w.ok(&["pin", "add", &cids[1]]);
-    b.child.kill().unwrap(); // SIGKILL
-    b.child.wait().unwrap();
-    let b_repo = b.w.repo.clone();
-    let offline = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_wanda"))
-            .arg("--repo")
-            .arg(&b_repo)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let verify = offline(&["repo", "verify"]);
-    assert!(
-        String::from_utf8_lossy(&verify.stdout).contains("verified repo integrity"),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    let pins = offline(&["pin", "ls", "--type", "recursive"]);
+    kill_9_then_verify(&mut b);
+    let pins = offline(&b.w.repo, &["pin", "ls", "--type", "recursive"]);
     assert!(
         String::from_utf8_lossy(&pins.stdout).contains(&cids[1]),
         "pin ls after kill -9: {}{}",
         String::from_utf8_lossy(&pins.stdout),
         String::from_utf8_lossy(&pins.stderr)
     );
-    let back = offline(&["cat", &cids[1]]);
+    let back = offline(&b.w.repo, &["cat", &cids[1]]);
     assert!(
         back.stdout == pinned,
         "pinned content after kill -9: {}",
@@ -137,37 +141,12 @@ fn kill_9_after_an_unpinned_fetch_leaves_whole_blocks_or_none() {
         return;
     }
     let data = seed_bytes("bitswap-unpinned", 12 << 20);
-    let a_repo = cli_common::Wanda::init();
-    let file = a_repo.path("m31.jpg");
-    write(&file, &data);
-    let cid = a_repo
-        .ok(&["add", "-Q", file.to_str().unwrap()])
-        .trim()
-        .to_string();
-    let a = Daemon::start_existing(a_repo, &[]);
-    let mut b = Daemon::start(&[]);
-    b.w.ok(&["swarm", "connect", &a.addr()]);
-    let out = b.w.cmd().args(["cat", &cid]).output().unwrap();
+    let (a, mut b, cids) = a_serving_b(&[("m31.jpg", &data)]);
+    let out = b.w.cmd().args(["cat", &cids[0]]).output().unwrap();
     assert!(out.stdout == data, "cat through B");
-    b.child.kill().unwrap(); // SIGKILL
-    b.child.wait().unwrap();
-    let offline = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_wanda"))
-            .arg("--repo")
-            .arg(&b.w.repo)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    // `repo verify` re-hashes every stored block: whatever survived is whole
-    let verify = offline(&["repo", "verify"]);
-    assert!(
-        String::from_utf8_lossy(&verify.stdout).contains("verified repo integrity"),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    let back = offline(&["cat", &cid]);
+    // whatever survived is whole (verify re-hashes every stored block)
+    kill_9_then_verify(&mut b);
+    let back = offline(&b.w.repo, &["cat", &cids[0]]);
     if back.status.success() {
         assert!(back.stdout == data, "a cached file came back different");
     } else {

@@ -85,8 +85,7 @@ impl Emitter {
 
     /// Sends raw bytes (after whatever [`Write`] left pending).
     pub fn send(&mut self, bytes: Bytes) -> RpcResult<()> {
-        self.send_pending()
-            .map_err(|_| RpcError::bad_request("the client went away"))?;
+        self.send_pending()?;
         self.push(bytes)
     }
 
@@ -99,13 +98,13 @@ impl Emitter {
     }
 
     /// Sends the bytes gathered by [`Write`], if any.
-    fn send_pending(&mut self) -> std::io::Result<()> {
+    fn send_pending(&mut self) -> RpcResult<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let full = std::mem::replace(&mut self.pending, Vec::with_capacity(RAW_CHUNK));
-        self.push(Bytes::from(full))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+        // `write` reserves the next buffer when it needs one
+        let full = Bytes::from(std::mem::take(&mut self.pending));
+        self.push(full)
     }
 }
 
@@ -117,13 +116,14 @@ impl Write for Emitter {
         let n = buf.len().min(RAW_CHUNK - self.pending.len());
         self.pending.extend_from_slice(&buf[..n]);
         if self.pending.len() == RAW_CHUNK {
-            self.send_pending()?;
+            self.flush()?;
         }
         Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.send_pending()
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
     }
 }
 
@@ -147,11 +147,7 @@ where
             tx,
             pending: Vec::new(),
         };
-        let result = work(&mut emitter).and_then(|()| {
-            emitter
-                .send_pending()
-                .map_err(|_| RpcError::bad_request("the client went away"))
-        });
+        let result = work(&mut emitter).and_then(|()| emitter.send_pending());
         if let Err(e) = result {
             emitter.tx.send(Err(e));
         }

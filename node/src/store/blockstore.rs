@@ -4,7 +4,7 @@ use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
 use super::{BlockWriter, ImportTracker};
 use crate::error::{Error, Result};
 use cid::Cid;
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -80,7 +80,11 @@ impl Blockstore {
 
     /// Starts a batched write (one transaction per [`super::BATCH_BYTES`], durable at `finish`).
     pub fn writer(&self) -> Result<BlockWriter> {
-        BlockWriter::new(self.db.clone(), self.imports.begin_import(), true)
+        BlockWriter::new(
+            self.db.clone(),
+            self.imports.begin_import(),
+            Durability::Immediate,
+        )
     }
 
     /// Makes every earlier commit durable, including [`Blockstore::cache_writer`]'s (one empty
@@ -95,7 +99,11 @@ impl Blockstore {
     /// this store — in particular the one that pins them — and a crash before that loses only
     /// these cached blocks, never part of one (redb rolls back to the last durable commit).
     pub fn cache_writer(&self) -> Result<BlockWriter> {
-        BlockWriter::new(self.db.clone(), self.imports.begin_import(), false)
+        BlockWriter::new(
+            self.db.clone(),
+            self.imports.begin_import(),
+            Durability::None,
+        )
     }
 
     /// Returns the block's bytes, or `None` when it is not stored.

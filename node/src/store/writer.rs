@@ -28,12 +28,11 @@ pub struct BlockWriter {
 }
 
 impl BlockWriter {
-    pub(super) fn new(db: Arc<Database>, guard: ImportGuard, durable: bool) -> Result<Self> {
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
+    pub(super) fn new(
+        db: Arc<Database>,
+        guard: ImportGuard,
+        durability: Durability,
+    ) -> Result<Self> {
         let txn = Self::begin(&db, durability)?;
         Ok(BlockWriter {
             db,
@@ -48,8 +47,7 @@ impl BlockWriter {
 
     fn begin(db: &Database, durability: Durability) -> Result<WriteTransaction> {
         let mut txn = db.begin_write()?;
-        txn.set_durability(durability)
-            .map_err(|e| crate::Error::Store(e.to_string()))?;
+        txn.set_durability(durability)?;
         Ok(txn)
     }
 
