@@ -3,7 +3,7 @@
 
 use super::inbound::InboundMessage;
 use super::message::Message;
-use super::protocol::{BitswapUpgrade, Version, read_frame, write_frame};
+use super::protocol::{BitswapUpgrade, Version, read_frame};
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, SelectAll};
 use futures::{FutureExt, StreamExt};
@@ -122,7 +122,7 @@ async fn write_batch(
 ) -> WriteResult {
     let mut bytes = 0;
     for (i, (msg, b)) in batch.iter().enumerate() {
-        if let Err(e) = write_frame(&mut stream, &msg.encode(version)).await {
+        if let Err(e) = write_encoded_frame(&mut stream, &msg.encode_frame(version)).await {
             tracing::debug!("bitswap write failed: {e}");
             // A stale reused stream fails on its first write: retry everything on a new one.
             return Err((reused && i == 0, batch));
@@ -130,6 +130,13 @@ async fn write_batch(
         bytes += b;
     }
     Ok((stream, version, bytes))
+}
+
+/// Writes a frame from [`Message::encode_frame`] (length prefix included) and flushes.
+async fn write_encoded_frame(stream: &mut Stream, frame: &[u8]) -> std::io::Result<()> {
+    use futures::AsyncWriteExt;
+    stream.write_all(frame).await?;
+    stream.flush().await
 }
 
 fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {

@@ -117,8 +117,38 @@ impl Message {
 
     /// Encodes the message for a peer speaking `version`, dropping what that version lacks.
     pub fn encode(&self, version: Version) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.block_bytes() + 1024);
+        self.encode_into(&mut out, version);
+        out
+    }
+
+    /// Encodes the message as one frame: its length as a uvarint, then the message (what
+    /// [`super::protocol::write_frame`] sends), built in one buffer so that block bytes are
+    /// copied once and the frame goes out in one write.
+    pub fn encode_frame(&self, version: Version) -> Bytes {
+        const HEADROOM: usize = 10; // the longest uvarint
+        let mut out = Vec::with_capacity(HEADROOM + self.block_bytes() + 1024);
+        out.resize(HEADROOM, 0);
+        self.encode_into(&mut out, version);
+        let mut head = Vec::with_capacity(HEADROOM);
+        pb::put_varint(&mut head, (out.len() - HEADROOM) as u64);
+        let start = HEADROOM - head.len();
+        out[start..HEADROOM].copy_from_slice(&head);
+        Bytes::from(out).slice(start..)
+    }
+
+    /// Bytes of block data the message carries.
+    fn block_bytes(&self) -> usize {
+        let raw: usize = self.blocks.iter().map(|b| b.len()).sum();
+        raw + self
+            .payload
+            .iter()
+            .map(|p| p.prefix.len() + p.data.len() + 16)
+            .sum::<usize>()
+    }
+
+    fn encode_into(&self, out: &mut Vec<u8>, version: Version) {
         let v12 = version == Version::V1_2_0;
-        let mut out = Vec::new();
         if let Some(wl) = &self.wantlist {
             let mut w = Vec::new();
             for e in &wl.entries {
@@ -144,7 +174,7 @@ impl Message {
             if wl.full {
                 pb::put_uint(&mut w, 2, 1);
             }
-            pb::put_bytes(&mut out, 1, &w);
+            pb::put_bytes(out, 1, &w);
         }
         if version == Version::V1_0_0 {
             for data in self
@@ -152,17 +182,19 @@ impl Message {
                 .iter()
                 .chain(self.payload.iter().map(|p| &p.data))
             {
-                pb::put_bytes(&mut out, 2, data);
+                pb::put_bytes(out, 2, data);
             }
         } else {
             for data in &self.blocks {
-                pb::put_bytes(&mut out, 2, data);
+                pb::put_bytes(out, 2, data);
             }
             for p in &self.payload {
-                let mut b = Vec::with_capacity(p.prefix.len() + p.data.len() + 12);
-                pb::put_bytes(&mut b, 1, &p.prefix);
-                pb::put_bytes(&mut b, 2, &p.data);
-                pb::put_bytes(&mut out, 3, &b);
+                // the sub-message is written in place, so block bytes are copied once
+                let inner =
+                    pb::bytes_field_len(1, p.prefix.len()) + pb::bytes_field_len(2, p.data.len());
+                pb::put_len_header(out, 3, inner);
+                pb::put_bytes(out, 1, &p.prefix);
+                pb::put_bytes(out, 2, &p.data);
             }
         }
         if v12 {
@@ -172,13 +204,12 @@ impl Message {
                 if bp.presence == Presence::DontHave {
                     pb::put_uint(&mut p, 2, 1);
                 }
-                pb::put_bytes(&mut out, 4, &p);
+                pb::put_bytes(out, 4, &p);
             }
             if self.pending_bytes != 0 {
-                pb::put_int32(&mut out, 5, self.pending_bytes);
+                pb::put_int32(out, 5, self.pending_bytes);
             }
         }
-        out
     }
 
     /// Decodes one message (the bytes of one frame, without its length prefix).

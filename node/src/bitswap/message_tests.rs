@@ -167,3 +167,35 @@ fn malformed_input_is_an_error_not_a_panic() {
         let _ = Message::decode(&bytes);
     }
 }
+
+#[test]
+fn a_frame_is_the_length_then_the_message_for_every_size_of_length() {
+    use super::protocol::read_frame;
+    // block sizes chosen so the payload field and the frame length cross varint widths
+    for size in [0usize, 1, 100, 127, 128, 16_383, 16_384, 262_144, 2 << 20] {
+        let data = vec![7u8; size];
+        let mut msg = sample();
+        msg.payload = vec![PayloadBlock {
+            prefix: Prefix::of(&raw_cid(&data)).to_bytes(),
+            data: data.into(),
+        }];
+        for v in [Version::V1_0_0, Version::V1_1_0, Version::V1_2_0] {
+            let body = msg.encode(v);
+            let frame = msg.encode_frame(v);
+            let mut reader = futures::io::Cursor::new(frame.to_vec());
+            let read = futures::executor::block_on(read_frame(&mut reader))
+                .unwrap()
+                .unwrap();
+            assert_eq!(read, body, "size {size}, {v:?}");
+            assert_eq!(
+                reader.position() as usize,
+                frame.len(),
+                "nothing after the body"
+            );
+            let decoded = Message::decode(&body).unwrap();
+            if v != Version::V1_0_0 {
+                assert_eq!(decoded.payload, msg.payload, "size {size}, {v:?}");
+            }
+        }
+    }
+}

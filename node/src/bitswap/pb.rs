@@ -42,9 +42,24 @@ fn put_key(out: &mut Vec<u8>, field: u32, wire: u8) {
 
 /// Appends a length-delimited field.
 pub(super) fn put_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
-    put_key(out, field, LEN);
-    put_varint(out, bytes.len() as u64);
+    put_len_header(out, field, bytes.len());
     out.extend_from_slice(bytes);
+}
+
+/// Appends the key and length of a length-delimited field whose `len` bytes follow.
+pub(super) fn put_len_header(out: &mut Vec<u8>, field: u32, len: usize) {
+    put_key(out, field, LEN);
+    put_varint(out, len as u64);
+}
+
+/// Encoded size of a uvarint.
+pub(super) fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Encoded size of a length-delimited field with a `len`-byte body.
+pub(super) fn bytes_field_len(field: u32, len: usize) -> usize {
+    varint_len((u64::from(field) << 3) | u64::from(LEN)) + varint_len(len as u64) + len
 }
 
 /// Appends a varint field.
@@ -138,6 +153,31 @@ impl<'a> Iterator for Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn computed_lengths_match_what_is_written() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            1 << 21,
+            1 << 35,
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(varint_len(v), out.len(), "{v}");
+        }
+        for len in [0usize, 5, 200, 70_000] {
+            let mut out = Vec::new();
+            put_bytes(&mut out, 3, &vec![1; len]);
+            assert_eq!(bytes_field_len(3, len), out.len(), "{len}");
+        }
+    }
 
     #[test]
     fn varints_round_trip_and_reject_overflow() {

@@ -15,6 +15,7 @@ mod names;
 mod pin_list;
 mod republish;
 mod swarm;
+pub mod tls;
 
 pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
 pub use bandwidth::Bandwidth;

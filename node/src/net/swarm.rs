@@ -5,9 +5,10 @@ use super::behaviour::NodeBehaviour;
 use super::config::NetConfig;
 use super::event_loop::EventLoop;
 use super::handle::NodeHandle;
+use super::tls::TlsUpgrade;
 use crate::error::{Error, Result};
 use libp2p::identity::Keypair;
-use libp2p::{noise, tcp, tls, yamux};
+use libp2p::{noise, tcp, yamux};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -24,7 +25,7 @@ pub async fn start(
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),
-            (tls::Config::new, noise::Config::new),
+            (TlsUpgrade::new, noise::Config::new),
             yamux_config,
         )
         .map_err(|e| net_err(e.to_string()))?
