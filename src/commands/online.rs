@@ -162,10 +162,5 @@ pub fn cat(base: &str, path: &str, offset: u64, length: Option<u64>, timeout: &s
     if let Some(l) = &len {
         args.push(("length", l.as_str()));
     }
-    let mut body = crate::rpc_client::call_raw(base, "cat", &args)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    std::io::copy(&mut body, &mut out)?;
-    out.flush()?;
-    Ok(())
+    crate::rpc_client::copy_to_stdout(crate::rpc_client::call_raw(base, "cat", &args)?)
 }

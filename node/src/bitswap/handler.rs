@@ -36,7 +36,7 @@ pub enum HandlerIn {
 /// Report to the behaviour.
 #[derive(Debug)]
 pub enum HandlerOut {
-    /// A message arrived on an inbound stream (its blocks hashed on this connection's task).
+    /// A message arrived on an inbound stream (its blocks already hashed, off the event loop).
     Message(InboundMessage),
     /// A stream was negotiated (inbound or outbound): the remote speaks Bitswap.
     Supported(Version),
@@ -122,7 +122,7 @@ async fn write_batch(
 ) -> WriteResult {
     let mut bytes = 0;
     for (i, (msg, b)) in batch.iter().enumerate() {
-        if let Err(e) = write_encoded_frame(&mut stream, &msg.encode_frame(version)).await {
+        if let Err(e) = write_parts(&mut stream, msg.encode_frame_parts(version)).await {
             tracing::debug!("bitswap write failed: {e}");
             // A stale reused stream fails on its first write: retry everything on a new one.
             return Err((reused && i == 0, batch));
@@ -132,12 +132,17 @@ async fn write_batch(
     Ok((stream, version, bytes))
 }
 
-/// Writes a frame from [`Message::encode_frame`] (length prefix included) and flushes.
-async fn write_encoded_frame(stream: &mut Stream, frame: &[u8]) -> std::io::Result<()> {
+/// Writes a frame from [`Message::encode_frame_parts`] (length prefix included) and flushes.
+async fn write_parts(stream: &mut Stream, parts: Vec<bytes::Bytes>) -> std::io::Result<()> {
     use futures::AsyncWriteExt;
-    stream.write_all(frame).await?;
+    for part in parts {
+        stream.write_all(&part).await?;
+    }
     stream.flush().await
 }
+
+/// Messages of one stream being hashed while the next frame is read (in order).
+const HASHING_AHEAD: usize = 2;
 
 fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {
     futures::stream::unfold(Some(stream), |state| async move {
@@ -145,12 +150,14 @@ fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, St
         match read_frame(&mut stream).await {
             Ok(None) => None,
             Ok(Some(frame)) => match Message::decode_frame(&frame.into()) {
-                Ok(msg) => Some((Ok(InboundMessage::hash(msg)), Some(stream))),
+                Ok(msg) => Some((Ok(msg), Some(stream))),
                 Err(e) => Some((Err(e.to_string()), None)),
             },
             Err(e) => Some((Err(e.to_string()), None)),
         }
     })
+    .map(|decoded| async move { InboundMessage::hash_beside(decoded?).await })
+    .buffered(HASHING_AHEAD)
     .boxed()
 }
 

@@ -104,6 +104,54 @@ pub struct Message {
     pub pending_bytes: i32,
 }
 
+/// Where [`Message`] encoding writes: small fields into a buffer, block bytes through
+/// [`Sink::data`].
+trait Sink {
+    /// The buffer for everything but block bytes.
+    fn buf(&mut self) -> &mut Vec<u8>;
+    /// Appends a length-delimited field holding block bytes.
+    fn data(&mut self, field: u32, data: &Bytes);
+}
+
+impl Sink for Vec<u8> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self
+    }
+
+    fn data(&mut self, field: u32, data: &Bytes) {
+        pb::put_bytes(self, field, data);
+    }
+}
+
+/// A frame being encoded as parts: gathered small fields, and block bytes shared as they are.
+#[derive(Default)]
+struct Parts {
+    parts: Vec<Bytes>,
+    small: Vec<u8>,
+}
+
+impl Parts {
+    fn flush(&mut self) {
+        if !self.small.is_empty() {
+            self.parts.push(std::mem::take(&mut self.small).into());
+        }
+    }
+}
+
+impl Sink for Parts {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.small
+    }
+
+    fn data(&mut self, field: u32, data: &Bytes) {
+        pb::put_len_header(&mut self.small, field, data.len());
+        self.flush();
+        if !data.is_empty() {
+            self.parts.push(data.clone());
+        }
+    }
+}
+
 impl Message {
     /// Whether the message carries nothing at all.
     pub fn is_empty(&self) -> bool {
@@ -122,19 +170,26 @@ impl Message {
         out
     }
 
-    /// Encodes the message as one frame: its length as a uvarint, then the message (what
-    /// [`super::protocol::write_frame`] sends), built in one buffer so that block bytes are
-    /// copied once and the frame goes out in one write.
-    pub fn encode_frame(&self, version: Version) -> Bytes {
-        const HEADROOM: usize = 10; // the longest uvarint
-        let mut out = Vec::with_capacity(HEADROOM + self.block_bytes() + 1024);
-        out.resize(HEADROOM, 0);
-        self.encode_into(&mut out, version);
-        let mut head = Vec::with_capacity(HEADROOM);
-        pb::put_varint(&mut head, (out.len() - HEADROOM) as u64);
-        let start = HEADROOM - head.len();
-        out[start..HEADROOM].copy_from_slice(&head);
-        Bytes::from(out).slice(start..)
+    /// Encodes the message as one frame — its length as a uvarint, then the message: what
+    /// [`super::protocol::write_frame`] sends — in parts to write one after the other. Block
+    /// bytes are parts of their own, shared with the message rather than copied (the muxer
+    /// copies them once more anyway); the small fields between them are gathered.
+    pub fn encode_frame_parts(&self, version: Version) -> Vec<Bytes> {
+        let mut parts = Parts::default();
+        self.encode_into(&mut parts, version);
+        parts.flush();
+        let mut parts = parts.parts;
+        let total: usize = parts.iter().map(Bytes::len).sum();
+        let mut head = Vec::with_capacity(10 + parts.first().map_or(0, Bytes::len));
+        pb::put_varint(&mut head, total as u64);
+        // The first part is never block bytes (a field header precedes them): join it.
+        if let Some(first) = parts.first_mut() {
+            head.extend_from_slice(first);
+            *first = head.into();
+        } else {
+            parts.push(head.into());
+        }
+        parts
     }
 
     /// Bytes of block data the message carries.
@@ -147,7 +202,7 @@ impl Message {
             .sum::<usize>()
     }
 
-    fn encode_into(&self, out: &mut Vec<u8>, version: Version) {
+    fn encode_into(&self, out: &mut impl Sink, version: Version) {
         let v12 = version == Version::V1_2_0;
         if let Some(wl) = &self.wantlist {
             let mut w = Vec::new();
@@ -174,7 +229,7 @@ impl Message {
             if wl.full {
                 pb::put_uint(&mut w, 2, 1);
             }
-            pb::put_bytes(out, 1, &w);
+            pb::put_bytes(out.buf(), 1, &w);
         }
         if version == Version::V1_0_0 {
             for data in self
@@ -182,19 +237,19 @@ impl Message {
                 .iter()
                 .chain(self.payload.iter().map(|p| &p.data))
             {
-                pb::put_bytes(out, 2, data);
+                out.data(2, data);
             }
         } else {
             for data in &self.blocks {
-                pb::put_bytes(out, 2, data);
+                out.data(2, data);
             }
             for p in &self.payload {
                 // the sub-message is written in place, so block bytes are copied once
                 let inner =
                     pb::bytes_field_len(1, p.prefix.len()) + pb::bytes_field_len(2, p.data.len());
-                pb::put_len_header(out, 3, inner);
-                pb::put_bytes(out, 1, &p.prefix);
-                pb::put_bytes(out, 2, &p.data);
+                pb::put_len_header(out.buf(), 3, inner);
+                pb::put_bytes(out.buf(), 1, &p.prefix);
+                out.data(2, &p.data);
             }
         }
         if v12 {
@@ -204,10 +259,10 @@ impl Message {
                 if bp.presence == Presence::DontHave {
                     pb::put_uint(&mut p, 2, 1);
                 }
-                pb::put_bytes(out, 4, &p);
+                pb::put_bytes(out.buf(), 4, &p);
             }
             if self.pending_bytes != 0 {
-                pb::put_int32(out, 5, self.pending_bytes);
+                pb::put_int32(out.buf(), 5, self.pending_bytes);
             }
         }
     }

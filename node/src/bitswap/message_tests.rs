@@ -174,15 +174,25 @@ fn a_frame_is_the_length_then_the_message_for_every_size_of_length() {
     // block sizes chosen so the payload field and the frame length cross varint widths
     for size in [0usize, 1, 100, 127, 128, 16_383, 16_384, 262_144, 2 << 20] {
         let data = vec![7u8; size];
+        let data = bytes::Bytes::from(data);
         let mut msg = sample();
         msg.payload = vec![PayloadBlock {
             prefix: Prefix::of(&raw_cid(&data)).to_bytes(),
-            data: data.into(),
+            data: data.clone(),
         }];
         for v in [Version::V1_0_0, Version::V1_1_0, Version::V1_2_0] {
             let body = msg.encode(v);
-            let frame = msg.encode_frame(v);
-            let mut reader = futures::io::Cursor::new(frame.to_vec());
+            let parts = msg.encode_frame_parts(v);
+            if size > 0 {
+                assert!(
+                    parts
+                        .iter()
+                        .any(|p| p.as_ptr() == data.as_ptr() && p.len() == size),
+                    "block bytes are shared, not copied"
+                );
+            }
+            let frame = parts.concat();
+            let mut reader = futures::io::Cursor::new(frame.clone());
             let read = futures::executor::block_on(read_frame(&mut reader))
                 .unwrap()
                 .unwrap();

@@ -5,7 +5,7 @@
 //!   DONT_HAVE / blocks, remembering wants for blocks that arrive later) and fetches blocks
 //!   for [`BitswapHandle::get`], verifying and storing them.
 //! - [`message`] is the hand-written protobuf codec; [`protocol`] the stream framing;
-//!   [`inbound`] hashes received blocks on the connection's task.
+//!   [`inbound`] hashes received blocks off the swarm's event loop.
 
 mod behaviour;
 mod client;

@@ -140,12 +140,16 @@ impl TlsUpgrade {
             .with_client_cert_verifier(verifier.clone())
             .with_cert_resolver(own.clone());
         server.alpn_protocols = vec![ALPN.to_vec()];
+        // Every dial names the server 0.0.0.0 (no SNI), so a ticket from one peer would be
+        // offered to the next: no resumption (libp2p connections are long-lived anyway).
+        server.send_tls13_tickets = 0;
         let mut client = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13])?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_client_cert_resolver(own);
         client.alpn_protocols = vec![ALPN.to_vec()];
+        client.resumption = rustls::client::Resumption::disabled();
         Ok(TlsUpgrade {
             server: Arc::new(server),
             client: Arc::new(client),

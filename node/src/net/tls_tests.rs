@@ -128,7 +128,58 @@ async fn a_client_that_is_not_libp2p_is_refused() {
     let err = inb
         .err()
         .expect("the server refuses a client without a certificate");
-    assert!(matches!(err, TlsError::Handshake(_)), "{err}");
+    assert_eq!(
+        rustls_error(&err),
+        Some(&rustls::Error::NoCertificatesPresented),
+        "{err}"
+    );
+}
+
+/// The rustls error inside a failed handshake (futures-rustls wraps it in an io::Error).
+fn rustls_error(err: &TlsError) -> Option<&rustls::Error> {
+    match err {
+        TlsError::Handshake(io) => io.get_ref()?.downcast_ref::<rustls::Error>(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_peer_with_someone_elses_certificate_cannot_pass_as_them() {
+    // The victim's certificate is public; its private (TLS) key is not. A client presenting it
+    // with another key fails the handshake signature check.
+    let victim = Keypair::generate_ed25519();
+    let (victim_cert, _) = certificate::generate(&victim).unwrap();
+    let (_, attacker_key) = certificate::generate(&Keypair::generate_ed25519()).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let forged = Arc::new(OwnCertificate(Arc::new(rustls::sign::CertifiedKey::new(
+        vec![victim_cert],
+        provider
+            .key_provider
+            .load_private_key(attacker_key)
+            .unwrap(),
+    ))));
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Libp2pVerifier))
+        .with_client_cert_resolver(forged);
+    client.alpn_protocols = vec![ALPN.to_vec()];
+    let (c, s) = sockets().await;
+    let server = TlsUpgrade::new(&Keypair::generate_ed25519()).unwrap();
+    let name = ServerName::IpAddress(IpAddr::V4(Ipv4Addr::UNSPECIFIED).into());
+    let (_client, inb) = tokio::join!(
+        futures_rustls::TlsConnector::from(Arc::new(client)).connect(name, c),
+        server.upgrade_inbound(s, "/tls/1.0.0")
+    );
+    let err = inb.err().expect("a forged identity is refused");
+    assert_eq!(
+        rustls_error(&err),
+        Some(&rustls::Error::InvalidCertificate(
+            CertificateError::BadSignature
+        )),
+        "{err}"
+    );
 }
 
 #[test]

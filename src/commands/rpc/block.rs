@@ -2,19 +2,18 @@
 
 use crate::cli::BlockCommand;
 use crate::rpc_client::multipart::{MultipartBody, Part, Source};
-use crate::rpc_client::{Body, call, call_raw, call_stream, call_stream_with};
+use crate::rpc_client::{Body, call, call_raw, call_stream, call_stream_with, copy_to_stdout};
 use anyhow::{Result, bail};
-use std::io::Write;
 
 /// Runs one `block` subcommand against the daemon at `base`.
 pub fn run(base: &str, cmd: BlockCommand) -> Result<()> {
     match cmd {
         BlockCommand::Get { cid } => {
-            let mut body = call_raw(base, "block/get", &[("arg", &cid), ("offline", "true")])?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            std::io::copy(&mut body, &mut out)?;
-            out.flush()?;
+            copy_to_stdout(call_raw(
+                base,
+                "block/get",
+                &[("arg", &cid), ("offline", "true")],
+            )?)?;
         }
         BlockCommand::Put {
             file,

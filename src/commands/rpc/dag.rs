@@ -2,19 +2,18 @@
 
 use crate::cli::DagCommand;
 use crate::rpc_client::multipart::{MultipartBody, Part, Source};
-use crate::rpc_client::{Body, call_raw, call_stream_with};
+use crate::rpc_client::{Body, call_raw, call_stream_with, copy_to_stdout};
 use anyhow::Result;
-use std::io::Write;
 
 /// Runs one `dag` subcommand against the daemon at `base`.
 pub fn run(base: &str, cmd: DagCommand) -> Result<()> {
     match cmd {
         DagCommand::Export { cid } => {
-            let mut body = call_raw(base, "dag/export", &[("arg", &cid), ("offline", "true")])?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            std::io::copy(&mut body, &mut out)?;
-            out.flush()?;
+            copy_to_stdout(call_raw(
+                base,
+                "dag/export",
+                &[("arg", &cid), ("offline", "true")],
+            )?)?;
         }
         DagCommand::Import { files, pin_roots } => {
             let pin = if pin_roots { "true" } else { "false" };
