@@ -16,6 +16,11 @@ use tokio::sync::oneshot;
 
 /// After this long without the block, a want-block is also sent to another HAVE peer.
 pub const SLOW_PEER: Duration = Duration::from_millis(1500);
+/// After this long without the block from any peer asked for it, with no other HAVE peer to
+/// try, the want-block goes again to the same peers: the message carrying the block may have
+/// been lost (a dropped stream), and the sender will not send it again unasked. boxo re-sends
+/// its whole wantlist every 30 s for the same reason.
+pub const REASK: Duration = Duration::from_secs(15);
 /// How many finished or abandoned CIDs are remembered to tell late blocks from unsolicited ones.
 const RECENT: usize = 4096;
 
@@ -246,8 +251,9 @@ impl Client {
         }
     }
 
-    /// Periodic housekeeping: drops wants nobody waits for any more (cancelling them) and
-    /// duplicates slow want-blocks to another HAVE peer.
+    /// Periodic housekeeping: drops wants nobody waits for any more (cancelling them),
+    /// duplicates slow want-blocks to another HAVE peer, and asks the same peers again after
+    /// [`REASK`] when there is no other.
     pub fn tick(&mut self, now: Instant) {
         let mut abandoned = Vec::new();
         let mut slow = Vec::new();
@@ -269,6 +275,15 @@ impl Client {
                 if let Some(&peer) = next {
                     w.block_from.push((peer, now));
                     slow.push((peer, *cid));
+                } else if w
+                    .block_from
+                    .iter()
+                    .all(|(_, t)| now.duration_since(*t) >= REASK)
+                {
+                    for (peer, asked_at) in &mut w.block_from {
+                        *asked_at = now;
+                        slow.push((*peer, *cid));
+                    }
                 }
             }
         }

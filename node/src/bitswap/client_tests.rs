@@ -1,6 +1,6 @@
 //! Unit tests of the client's want manager (no network).
 
-use super::client::{Action, Client, SLOW_PEER};
+use super::client::{Action, Client, REASK, SLOW_PEER};
 use super::message::{Presence, WantType};
 use cid::Cid;
 use libp2p::PeerId;
@@ -101,4 +101,28 @@ fn a_peer_that_delivered_gets_direct_want_blocks() {
         s,
         [(p2, WantType::Block, false), (p1, WantType::Have, false)]
     );
+}
+
+#[test]
+fn a_lone_silent_peer_is_asked_again_after_reask_not_before() {
+    let p = PeerId::random();
+    let mut c = Client::default();
+    let t0 = Instant::now();
+    let (tx, _rx) = oneshot::channel();
+    c.want(cid(9), tx, &[p], t0);
+    c.take_actions();
+    c.presence(p, cid(9), Presence::Have, t0);
+    assert_eq!(sends(&mut c), [(p, WantType::Block, false)]);
+    // slow, but nobody else has it: nothing yet
+    c.tick(t0 + SLOW_PEER);
+    assert!(sends(&mut c).is_empty());
+    c.tick(t0 + REASK - std::time::Duration::from_millis(1));
+    assert!(sends(&mut c).is_empty());
+    // the block never came (its stream was lost): ask again, then again only after REASK more
+    c.tick(t0 + REASK);
+    assert_eq!(sends(&mut c), [(p, WantType::Block, false)]);
+    c.tick(t0 + REASK + SLOW_PEER);
+    assert!(sends(&mut c).is_empty());
+    c.tick(t0 + REASK + REASK);
+    assert_eq!(sends(&mut c), [(p, WantType::Block, false)]);
 }

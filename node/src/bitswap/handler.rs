@@ -2,10 +2,11 @@
 //! writes queued outbound messages on one (re)opened outbound stream.
 
 use super::inbound::InboundMessage;
+use super::inbound_streams::{Admitted, InboundStreams};
 use super::message::Message;
 use super::protocol::{BitswapUpgrade, Version, read_frame};
 use futures::future::BoxFuture;
-use futures::stream::{BoxStream, SelectAll};
+use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use libp2p::Stream;
 use libp2p::swarm::handler::{
@@ -16,8 +17,6 @@ use std::collections::VecDeque;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// Inbound streams beyond this many per connection are refused (dropped).
-const MAX_INBOUND_STREAMS: usize = 8;
 /// Outbound messages queued on one connection before the oldest are dropped.
 const MAX_QUEUED_MESSAGES: usize = 256;
 
@@ -36,7 +35,7 @@ pub enum HandlerIn {
 /// Report to the behaviour.
 #[derive(Debug)]
 pub enum HandlerOut {
-    /// A message arrived on an inbound stream (its blocks already hashed, off the event loop).
+    /// A message arrived on an inbound stream (its blocks hashed on this connection's task).
     Message(InboundMessage),
     /// A stream was negotiated (inbound or outbound): the remote speaks Bitswap.
     Supported(Version),
@@ -71,7 +70,7 @@ enum Outbound {
 pub struct Handler {
     queue: VecDeque<(Message, usize)>,
     outbound: Outbound,
-    inbound: SelectAll<BoxStream<'static, Result<InboundMessage, String>>>,
+    inbound: InboundStreams<Stream, Result<InboundMessage, String>>,
     events: VecDeque<HandlerOut>,
     announced: bool,
     retried: bool,
@@ -83,7 +82,7 @@ impl Handler {
         Handler {
             queue: VecDeque::new(),
             outbound: Outbound::Idle(None),
-            inbound: SelectAll::new(),
+            inbound: InboundStreams::new(read_messages),
             events: VecDeque::new(),
             announced: false,
             retried: false,
@@ -141,23 +140,18 @@ async fn write_parts(stream: &mut Stream, parts: Vec<bytes::Bytes>) -> std::io::
     stream.flush().await
 }
 
-/// Messages of one stream being hashed while the next frame is read (in order).
-const HASHING_AHEAD: usize = 2;
-
 fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {
     futures::stream::unfold(Some(stream), |state| async move {
         let mut stream = state?;
         match read_frame(&mut stream).await {
             Ok(None) => None,
             Ok(Some(frame)) => match Message::decode_frame(&frame.into()) {
-                Ok(msg) => Some((Ok(msg), Some(stream))),
+                Ok(msg) => Some((Ok(InboundMessage::hash(msg)), Some(stream))),
                 Err(e) => Some((Err(e.to_string()), None)),
             },
             Err(e) => Some((Err(e.to_string()), None)),
         }
     })
-    .map(|decoded| async move { InboundMessage::hash_beside(decoded?).await })
-    .buffered(HASHING_AHEAD)
     .boxed()
 }
 
@@ -201,10 +195,11 @@ impl ConnectionHandler for Handler {
                 ..
             }) => {
                 self.supported(version);
-                if self.inbound.len() < MAX_INBOUND_STREAMS {
-                    self.inbound.push(read_messages(stream));
-                } else {
-                    tracing::debug!("too many inbound bitswap streams; dropping one");
+                if self.inbound.push(stream) == Admitted::Dropped {
+                    tracing::warn!(
+                        "bitswap: a peer has {} streams open on one connection; dropping a new one",
+                        super::inbound_streams::MAX_READ + super::inbound_streams::MAX_WAITING
+                    );
                 }
             }
             ConnectionEvent::FullyNegotiatedOutbound(FullyNegotiatedOutbound {
@@ -235,16 +230,16 @@ impl ConnectionHandler for Handler {
             if let Some(ev) = self.events.pop_front() {
                 return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(ev));
             }
-            match self.inbound.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(msg))) => {
+            match self.inbound.poll_next(cx) {
+                Poll::Ready(Ok(msg)) => {
                     self.events.push_back(HandlerOut::Message(msg));
                     continue;
                 }
-                Poll::Ready(Some(Err(e))) => {
+                Poll::Ready(Err(e)) => {
                     self.events.push_back(HandlerOut::BadFrame(e));
                     continue;
                 }
-                Poll::Ready(None) | Poll::Pending => {}
+                Poll::Pending => {}
             }
             match &mut self.outbound {
                 Outbound::Writing(fut) => match fut.poll_unpin(cx) {

@@ -1,10 +1,8 @@
 //! A received message with its blocks already hashed.
 //!
-//! Hashing is the costliest step of receiving a block, so it never runs on the swarm's event
-//! loop, which every protocol of the node shares. Messages with many block bytes are hashed on
-//! tokio's blocking pool while the connection's task goes on reading the next frame (and so
-//! keeps granting the sender yamux window); small ones in that task. The CID of each block is
-//! computed *from its bytes* and
+//! Hashing is the costliest step of receiving a block, so it runs in the connection handler's
+//! task (one per connection, on any runtime thread) instead of on the swarm's event loop, which
+//! every protocol of the node shares. The CID of each block is computed *from its bytes* and
 //! the prefix it came with, so a block can never be stored under a CID it does not hash to; the
 //! behaviour then only has to check that the CID is one it asked for.
 
@@ -42,26 +40,7 @@ pub struct InboundMessage {
     pub presences: Vec<BlockPresence>,
 }
 
-/// Messages carrying fewer block bytes than this are hashed where they were read: a thread
-/// hand-off would cost more than the hashing.
-const HASH_BESIDE_MIN_BYTES: usize = 64 << 10;
-
 impl InboundMessage {
-    /// Hashes every block of `msg`: on tokio's blocking pool when the message carries at least
-    /// [`HASH_BESIDE_MIN_BYTES`] of blocks (so the caller's task can go on reading), in place
-    /// otherwise or outside a tokio runtime.
-    pub async fn hash_beside(msg: Message) -> Result<Self, String> {
-        let bytes: usize = msg.blocks.iter().map(Bytes::len).sum::<usize>()
-            + msg.payload.iter().map(|p| p.data.len()).sum::<usize>();
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) if bytes >= HASH_BESIDE_MIN_BYTES => rt
-                .spawn_blocking(move || Self::hash(msg))
-                .await
-                .map_err(|e| format!("hashing received blocks failed: {e}")),
-            _ => Ok(Self::hash(msg)),
-        }
-    }
-
     /// Hashes every block of `msg`.
     pub fn hash(msg: Message) -> Self {
         let raw = msg.blocks.into_iter().map(|d| (Ok(V0_PREFIX), d));
@@ -89,36 +68,6 @@ mod tests {
     use super::*;
     use crate::bitswap::message::PayloadBlock;
     use multihash_codetable::{Code, MultihashDigest};
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn large_messages_are_hashed_beside_the_reader_with_the_same_result() {
-        let big = Bytes::from(vec![9u8; HASH_BESIDE_MIN_BYTES]);
-        let cid = Cid::new_v1(0x55, Code::Sha2_256.digest(&big));
-        let wrong = Cid::new_v1(0x55, Code::Sha2_256.digest(b"other"));
-        let msg = move |data: Bytes| Message {
-            payload: vec![PayloadBlock {
-                prefix: Prefix::of(&cid).to_bytes(),
-                data,
-            }],
-            ..Message::default()
-        };
-        let beside = InboundMessage::hash_beside(msg(big.clone())).await.unwrap();
-        assert_eq!(beside.blocks[0].cid, Ok(cid));
-        assert_ne!(beside.blocks[0].cid, Ok(wrong));
-        assert_eq!(beside.blocks[0].data, big);
-        // small messages (in place) and no runtime at all give the same CIDs
-        let small = InboundMessage::hash_beside(msg(Bytes::from_static(b"other")))
-            .await
-            .unwrap();
-        assert_eq!(small.blocks[0].cid, Ok(wrong));
-        let outside = std::thread::spawn(move || {
-            futures::executor::block_on(InboundMessage::hash_beside(msg(big)))
-        })
-        .join()
-        .unwrap()
-        .unwrap();
-        assert_eq!(outside.blocks[0].cid, Ok(cid));
-    }
 
     #[test]
     fn blocks_get_the_cids_their_bytes_hash_to() {

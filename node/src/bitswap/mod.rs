@@ -5,7 +5,7 @@
 //!   DONT_HAVE / blocks, remembering wants for blocks that arrive later) and fetches blocks
 //!   for [`BitswapHandle::get`], verifying and storing them.
 //! - [`message`] is the hand-written protobuf codec; [`protocol`] the stream framing;
-//!   [`inbound`] hashes received blocks off the swarm's event loop.
+//!   [`inbound`] hashes received blocks on the connection's task.
 
 mod behaviour;
 mod client;
@@ -13,6 +13,7 @@ mod engine;
 mod handle;
 mod handler;
 pub mod inbound;
+pub mod inbound_streams;
 mod ledger;
 pub mod message;
 mod pb;
