@@ -90,7 +90,10 @@ impl Behaviour {
         self.serve_block_added(cid);
         if self.client.status(cid) == super::client::BlockStatus::Wanted {
             match self.store.get(cid) {
-                Ok(Some(data)) => self.client.complete(cid, None, &data.into()),
+                Ok(Some(data)) => {
+                    self.client
+                        .complete(cid, None, &data.into(), std::time::Instant::now())
+                }
                 Ok(None) => {}
                 Err(e) => self.client.fail(cid, BitswapError::Store(e.to_string())),
             }

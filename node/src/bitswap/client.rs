@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 /// After this long without the block, a want-block is also sent to another HAVE peer.
 pub const SLOW_PEER: Duration = Duration::from_millis(1500);
 /// After this long without the block from any peer asked for it, with no other HAVE peer to
-/// try, the want-block goes again to the same peers: the message carrying the block may have
+/// try and no block at all from those peers meanwhile, the want-block goes again to them: the message carrying the block may have
 /// been lost (a dropped stream), and the sender will not send it again unasked. boxo re-sends
 /// its whole wantlist every 30 s for the same reason.
 pub const REASK: Duration = Duration::from_secs(15);
@@ -64,6 +64,8 @@ pub struct Client {
     recent: VecDeque<Cid>,
     recent_set: HashSet<Cid>,
     delivered: HashMap<PeerId, u64>,
+    /// When each peer last delivered a wanted block (a busy peer is not re-asked).
+    last_delivery: HashMap<PeerId, Instant>,
     actions: Vec<Action>,
 }
 
@@ -142,6 +144,7 @@ impl Client {
     /// A peer disconnected (or turned out not to speak Bitswap): move its wants elsewhere.
     pub fn peer_removed(&mut self, peer: &PeerId, now: Instant) {
         self.delivered.remove(peer);
+        self.last_delivery.remove(peer);
         let mut touched = Vec::new();
         for (cid, w) in &mut self.wants {
             let had = w.asked.remove(peer);
@@ -231,9 +234,10 @@ impl Client {
 
     /// A verified, stored block arrived from `from`: completes its waiters and cancels the
     /// want at every other peer asked.
-    pub fn complete(&mut self, cid: &Cid, from: Option<PeerId>, data: &Bytes) {
+    pub fn complete(&mut self, cid: &Cid, from: Option<PeerId>, data: &Bytes, now: Instant) {
         if let Some(p) = from {
             *self.delivered.entry(p).or_default() += 1;
+            self.last_delivery.insert(p, now);
         }
         if let Some(w) = self.finish(cid, from) {
             for waiter in w.waiters {
@@ -257,6 +261,7 @@ impl Client {
     pub fn tick(&mut self, now: Instant) {
         let mut abandoned = Vec::new();
         let mut slow = Vec::new();
+        let last_delivery = &self.last_delivery;
         for (cid, w) in &mut self.wants {
             w.waiters.retain(|tx| !tx.is_closed());
             if w.waiters.is_empty() {
@@ -275,11 +280,14 @@ impl Client {
                 if let Some(&peer) = next {
                     w.block_from.push((peer, now));
                     slow.push((peer, *cid));
-                } else if w
-                    .block_from
-                    .iter()
-                    .all(|(_, t)| now.duration_since(*t) >= REASK)
-                {
+                } else if w.block_from.iter().all(|(p, t)| {
+                    // asked long ago, and the peer has sent nothing since: on a slow link a
+                    // peer still working through our wants keeps delivering other blocks
+                    now.duration_since(*t) >= REASK
+                        && last_delivery
+                            .get(p)
+                            .is_none_or(|d| now.duration_since(*d) >= REASK)
+                }) {
                     for (peer, asked_at) in &mut w.block_from {
                         *asked_at = now;
                         slow.push((*peer, *cid));

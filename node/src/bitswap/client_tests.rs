@@ -38,7 +38,7 @@ fn have_leads_to_want_block_and_disconnect_moves_it() {
     assert_eq!(sends(&mut c), [(p1, WantType::Block, false)]);
     c.peer_removed(&p1, now);
     assert_eq!(sends(&mut c), [(p2, WantType::Block, false)]);
-    c.complete(&cid(1), Some(p2), &bytes::Bytes::from_static(b"x"));
+    c.complete(&cid(1), Some(p2), &bytes::Bytes::from_static(b"x"), now);
     assert_eq!(&rx.try_recv().unwrap().unwrap()[..], b"x");
     assert!(sends(&mut c).is_empty(), "no one else to cancel");
 }
@@ -91,7 +91,7 @@ fn a_peer_that_delivered_gets_direct_want_blocks() {
     let (tx, _rx) = oneshot::channel();
     c.want(cid(4), tx, &[p1, p2], now);
     c.take_actions();
-    c.complete(&cid(4), Some(p2), &bytes::Bytes::from_static(b"y"));
+    c.complete(&cid(4), Some(p2), &bytes::Bytes::from_static(b"y"), now);
     c.take_actions();
     let (tx, _rx) = oneshot::channel();
     c.want(cid(5), tx, &[p1, p2], now);
@@ -124,5 +124,32 @@ fn a_lone_silent_peer_is_asked_again_after_reask_not_before() {
     c.tick(t0 + REASK + SLOW_PEER);
     assert!(sends(&mut c).is_empty());
     c.tick(t0 + REASK + REASK);
+    assert_eq!(sends(&mut c), [(p, WantType::Block, false)]);
+}
+
+#[test]
+fn a_peer_still_delivering_other_blocks_is_not_reasked() {
+    // a slow link: the peer works through many wants; each waits long, but blocks keep coming
+    let p = PeerId::random();
+    let mut c = Client::default();
+    let t0 = Instant::now();
+    let (tx, _rx) = oneshot::channel();
+    c.want(cid(20), tx, &[p], t0);
+    let (tx2, _rx2) = oneshot::channel();
+    c.want(cid(21), tx2, &[p], t0);
+    c.take_actions();
+    c.presence(p, cid(20), Presence::Have, t0);
+    c.presence(p, cid(21), Presence::Have, t0);
+    c.take_actions();
+    let late = t0 + REASK - std::time::Duration::from_secs(1);
+    c.complete(&cid(21), Some(p), &bytes::Bytes::from_static(b"z"), late);
+    c.take_actions();
+    c.tick(t0 + REASK);
+    assert!(
+        sends(&mut c).is_empty(),
+        "it delivered 1 s ago: not re-asked"
+    );
+    // then silence for REASK: asked again
+    c.tick(late + REASK);
     assert_eq!(sends(&mut c), [(p, WantType::Block, false)]);
 }

@@ -58,7 +58,8 @@ impl Behaviour {
                 self.pending_store.remove(&cid);
                 self.stats.blocks_received += 1;
                 self.stats.bytes_received += data.len() as u64;
-                self.client.complete(&cid, Some(peer), &data);
+                self.client
+                    .complete(&cid, Some(peer), &data, Instant::now());
                 self.serve_block_added(&cid);
                 self.events
                     .push_back(ToSwarm::GenerateEvent(BitswapEvent::BlockReceived {

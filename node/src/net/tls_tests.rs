@@ -125,9 +125,7 @@ async fn a_client_that_is_not_libp2p_is_refused() {
         futures_rustls::TlsConnector::from(Arc::new(plain)).connect(name, c),
         server.upgrade_inbound(s, "/tls/1.0.0")
     );
-    let err = inb
-        .err()
-        .expect("the server refuses a client without a certificate");
+    let err = inb.expect_err("the server refuses a client without a certificate");
     assert_eq!(
         rustls_error(&err),
         Some(&rustls::Error::NoCertificatesPresented),
@@ -172,7 +170,7 @@ async fn a_peer_with_someone_elses_certificate_cannot_pass_as_them() {
         futures_rustls::TlsConnector::from(Arc::new(client)).connect(name, c),
         server.upgrade_inbound(s, "/tls/1.0.0")
     );
-    let err = inb.err().expect("a forged identity is refused");
+    let err = inb.expect_err("a forged identity is refused");
     assert_eq!(
         rustls_error(&err),
         Some(&rustls::Error::InvalidCertificate(
