@@ -17,9 +17,9 @@ use tokio::sync::oneshot;
 /// After this long without the block, a want-block is also sent to another HAVE peer.
 pub const SLOW_PEER: Duration = Duration::from_millis(1500);
 /// After this long without the block from any peer asked for it, with no other HAVE peer to
-/// try and no block at all from those peers meanwhile, the want-block goes again to them: the message carrying the block may have
-/// been lost (a dropped stream), and the sender will not send it again unasked. boxo re-sends
-/// its whole wantlist every 30 s for the same reason.
+/// try and no block at all from those peers meanwhile, the want-block goes again to them: the
+/// message carrying the block may have been lost (a dropped stream), and the sender will not
+/// send it again unasked. boxo re-sends its whole wantlist every 30 s for the same reason.
 pub const REASK: Duration = Duration::from_secs(15);
 /// How many finished or abandoned CIDs are remembered to tell late blocks from unsolicited ones.
 const RECENT: usize = 4096;

@@ -209,3 +209,28 @@ fn a_frame_is_the_length_then_the_message_for_every_size_of_length() {
         }
     }
 }
+
+#[test]
+fn frame_parts_of_messages_without_payload_are_the_length_then_the_message() {
+    let wantlist_only = Message {
+        wantlist: sample().wantlist,
+        ..Message::default()
+    };
+    let raw_blocks = Message {
+        blocks: vec![bytes::Bytes::from_static(b"raw"), bytes::Bytes::new()],
+        ..Message::default()
+    };
+    for msg in [Message::default(), wantlist_only, raw_blocks] {
+        for v in [Version::V1_0_0, Version::V1_1_0, Version::V1_2_0] {
+            let body = msg.encode(v);
+            let mut expected = Vec::new();
+            super::pb::put_varint(&mut expected, body.len() as u64);
+            expected.extend_from_slice(&body);
+            assert_eq!(
+                msg.encode_frame_parts(v).concat(),
+                expected,
+                "{msg:?} {v:?}"
+            );
+        }
+    }
+}
