@@ -4,7 +4,7 @@
 use super::inbound::InboundMessage;
 use super::inbound_streams::{Admitted, InboundStreams};
 use super::message::Message;
-use super::protocol::{BitswapUpgrade, Version, read_frame};
+use super::protocol::{BitswapUpgrade, Version, read_frame, write_frame_parts};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
@@ -121,7 +121,7 @@ async fn write_batch(
 ) -> WriteResult {
     let mut bytes = 0;
     for (i, (msg, b)) in batch.iter().enumerate() {
-        if let Err(e) = write_parts(&mut stream, msg.encode_frame_parts(version)).await {
+        if let Err(e) = write_frame_parts(&mut stream, msg.encode_frame_parts(version)).await {
             tracing::debug!("bitswap write failed: {e}");
             // A stale reused stream fails on its first write: retry everything on a new one.
             return Err((reused && i == 0, batch));
@@ -129,15 +129,6 @@ async fn write_batch(
         bytes += b;
     }
     Ok((stream, version, bytes))
-}
-
-/// Writes a frame from [`Message::encode_frame_parts`] (length prefix included) and flushes.
-async fn write_parts(stream: &mut Stream, parts: Vec<bytes::Bytes>) -> std::io::Result<()> {
-    use futures::AsyncWriteExt;
-    for part in parts {
-        stream.write_all(&part).await?;
-    }
-    stream.flush().await
 }
 
 fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {

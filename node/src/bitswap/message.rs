@@ -170,8 +170,8 @@ impl Message {
         out
     }
 
-    /// Encodes the message as one frame — its length as a uvarint, then the message: what
-    /// [`super::protocol::write_frame`] sends — in parts to write one after the other. Block
+    /// Encodes the message as one frame — its length as a uvarint, then the message — in parts
+    /// for [`super::protocol::write_frame_parts`] to write one after the other. Block
     /// bytes are parts of their own, shared with the message rather than copied (the muxer
     /// copies them once more anyway); the small fields between them are gathered.
     pub fn encode_frame_parts(&self, version: Version) -> Vec<Bytes> {

@@ -115,12 +115,15 @@ pub async fn read_frame<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Opti
     ))
 }
 
-/// Writes one frame and flushes.
-pub async fn write_frame<S: AsyncWrite + Unpin>(stream: &mut S, body: &[u8]) -> io::Result<()> {
-    let mut head = Vec::with_capacity(10);
-    super::pb::put_varint(&mut head, body.len() as u64);
-    stream.write_all(&head).await?;
-    stream.write_all(body).await?;
+/// Writes one frame given as parts (from [`super::message::Message::encode_frame_parts`]:
+/// the length prefix, then the message, block bytes uncopied) and flushes.
+pub async fn write_frame_parts<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    parts: Vec<bytes::Bytes>,
+) -> io::Result<()> {
+    for part in parts {
+        stream.write_all(&part).await?;
+    }
     stream.flush().await
 }
 
@@ -133,8 +136,13 @@ mod tests {
     fn frames_round_trip_and_oversize_is_rejected() {
         futures::executor::block_on(async {
             let mut buf = Cursor::new(Vec::new());
-            write_frame(&mut buf, b"abc").await.unwrap();
-            write_frame(&mut buf, &[]).await.unwrap();
+            let frame = |body: &'static [u8]| {
+                let mut head = Vec::new();
+                super::super::pb::put_varint(&mut head, body.len() as u64);
+                vec![bytes::Bytes::from(head), bytes::Bytes::from_static(body)]
+            };
+            write_frame_parts(&mut buf, frame(b"abc")).await.unwrap();
+            write_frame_parts(&mut buf, frame(b"")).await.unwrap();
             let mut r = Cursor::new(buf.into_inner());
             assert_eq!(read_frame(&mut r).await.unwrap().unwrap(), b"abc");
             assert_eq!(read_frame(&mut r).await.unwrap().unwrap(), b"");

@@ -107,38 +107,48 @@ async fn interoperates_with_libp2p_tls_and_rsa_keys() {
     assert_eq!(suite, rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256);
 }
 
+/// A rustls client config that trusts any libp2p certificate, up to its own certificate.
+fn client_builder() -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>
+{
+    rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(Arc::new(Libp2pVerifier))
+}
+
+/// Dials our server with a hand-made `client` config; returns the rustls error the server's
+/// side of the handshake failed with (futures-rustls wraps it in an io::Error).
+async fn server_refusal(mut client: rustls::ClientConfig, why: &str) -> rustls::Error {
+    client.alpn_protocols = vec![ALPN.to_vec()];
+    let (c, s) = sockets().await;
+    let server = TlsUpgrade::new(&Keypair::generate_ed25519()).unwrap();
+    let name = ServerName::IpAddress(IpAddr::V4(Ipv4Addr::UNSPECIFIED).into());
+    let (_client, inb) = tokio::join!(
+        futures_rustls::TlsConnector::from(Arc::new(client)).connect(name, c),
+        server.upgrade_inbound(s, "/tls/1.0.0")
+    );
+    match inb.expect_err(why) {
+        TlsError::Handshake(io) => io
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+            .unwrap_or_else(|| panic!("{why}: not a rustls error: {io}"))
+            .clone(),
+        other => panic!("{why}: {other}"),
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_is_not_libp2p_is_refused() {
     // a plain TLS client without a libp2p certificate: the handshake must fail on our side
-    let (c, s) = sockets().await;
-    let server = TlsUpgrade::new(&Keypair::generate_ed25519()).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut plain = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Libp2pVerifier))
-        .with_no_client_auth();
-    plain.alpn_protocols = vec![ALPN.to_vec()];
-    let name = ServerName::IpAddress(IpAddr::V4(Ipv4Addr::UNSPECIFIED).into());
-    let (_client, inb) = tokio::join!(
-        futures_rustls::TlsConnector::from(Arc::new(plain)).connect(name, c),
-        server.upgrade_inbound(s, "/tls/1.0.0")
-    );
-    let err = inb.expect_err("the server refuses a client without a certificate");
-    assert_eq!(
-        rustls_error(&err),
-        Some(&rustls::Error::NoCertificatesPresented),
-        "{err}"
-    );
-}
-
-/// The rustls error inside a failed handshake (futures-rustls wraps it in an io::Error).
-fn rustls_error(err: &TlsError) -> Option<&rustls::Error> {
-    match err {
-        TlsError::Handshake(io) => io.get_ref()?.downcast_ref::<rustls::Error>(),
-        _ => None,
-    }
+    let err = server_refusal(
+        client_builder().with_no_client_auth(),
+        "the server refuses a client without a certificate",
+    )
+    .await;
+    assert_eq!(err, rustls::Error::NoCertificatesPresented);
 }
 
 #[tokio::test]
@@ -148,35 +158,21 @@ async fn a_peer_with_someone_elses_certificate_cannot_pass_as_them() {
     let victim = Keypair::generate_ed25519();
     let (victim_cert, _) = certificate::generate(&victim).unwrap();
     let (_, attacker_key) = certificate::generate(&Keypair::generate_ed25519()).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let forged = Arc::new(OwnCertificate(Arc::new(rustls::sign::CertifiedKey::new(
         vec![victim_cert],
-        provider
+        rustls::crypto::aws_lc_rs::default_provider()
             .key_provider
             .load_private_key(attacker_key)
             .unwrap(),
     ))));
-    let mut client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Libp2pVerifier))
-        .with_client_cert_resolver(forged);
-    client.alpn_protocols = vec![ALPN.to_vec()];
-    let (c, s) = sockets().await;
-    let server = TlsUpgrade::new(&Keypair::generate_ed25519()).unwrap();
-    let name = ServerName::IpAddress(IpAddr::V4(Ipv4Addr::UNSPECIFIED).into());
-    let (_client, inb) = tokio::join!(
-        futures_rustls::TlsConnector::from(Arc::new(client)).connect(name, c),
-        server.upgrade_inbound(s, "/tls/1.0.0")
-    );
-    let err = inb.expect_err("a forged identity is refused");
+    let err = server_refusal(
+        client_builder().with_client_cert_resolver(forged),
+        "a forged identity is refused",
+    )
+    .await;
     assert_eq!(
-        rustls_error(&err),
-        Some(&rustls::Error::InvalidCertificate(
-            CertificateError::BadSignature
-        )),
-        "{err}"
+        err,
+        rustls::Error::InvalidCertificate(CertificateError::BadSignature)
     );
 }
 
