@@ -136,10 +136,16 @@ def main() -> int:
                 if d in ("WANDA→WANDA", "Kubo→WANDA"):
                     cid = w1.cids[f"{d}-{r}.bin"] if d == "WANDA→WANDA" else kcids[(d, r)]
                     cpu0 = cpu_seconds(w2.proc.pid)
-                    res = w2.run("cat", "--timeout", "60s", cid, timeout=600)
+                    # to a file, as Kubo and Helia write theirs: a pipe into this process
+                    # would make the bench itself compete for the CPU
+                    dest = tmp / f"wanda-got-{r}.bin"
+                    with open(dest, "wb") as out:
+                        res = subprocess.run([args.wanda, "--repo", str(w2.repo), "cat", "--timeout", "60s", cid],
+                                             stdout=out, stderr=subprocess.PIPE, timeout=600)
                     dt = time.perf_counter() - t0
                     cpu = cpu_seconds(w2.proc.pid) - cpu0
-                    ok = res.returncode == 0 and res.stdout == data
+                    ok = res.returncode == 0 and dest.read_bytes() == data
+                    dest.unlink(missing_ok=True)
                     detail = res.stderr.decode()[-300:]
                 elif d == "WANDA→Kubo":
                     dest = tmp / f"kubo-got-{r}.bin"

@@ -119,13 +119,10 @@ impl NodeHandle {
         self.fetch_shared(cid, timeout).await.map(|b| b.to_vec())
     }
 
-    /// Makes sure `cid` is stored locally, fetching it if needed, without handing its bytes
-    /// back (read-ahead: the reader takes them from the store later).
-    pub async fn prefetch_block(&self, cid: Cid, timeout: Duration) -> Result<()> {
-        self.fetch_shared(cid, timeout).await.map(drop)
-    }
-
-    async fn fetch_shared(&self, cid: Cid, timeout: Duration) -> Result<bytes::Bytes> {
+    /// Like [`NodeHandle::fetch_block`], but hands back the received buffer itself, shared
+    /// with the behaviour (no copy). It may be a slice of a larger received frame: keep it only
+    /// briefly (read-ahead), or copy it.
+    pub async fn fetch_shared(&self, cid: Cid, timeout: Duration) -> Result<bytes::Bytes> {
         self.bitswap.get(cid, timeout).await.map_err(|e| match e {
             crate::bitswap::BitswapError::Timeout(_) => Error::FetchTimeout(cid.to_string()),
             other => Error::InvalidInput(other.to_string()),
