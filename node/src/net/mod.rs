@@ -8,6 +8,7 @@ pub mod announce;
 mod bandwidth;
 mod behaviour;
 mod block_source;
+pub mod coalesce;
 mod config;
 mod event_loop;
 mod handle;

@@ -16,10 +16,10 @@ async fn sockets() -> (Socket, Socket) {
 
 /// Runs a handshake with `client` dialing `server`, exchanges a message both ways over the
 /// encrypted stream and returns what each side authenticated plus the negotiated suite.
-async fn handshake<U, S>(client: TlsUpgrade, server: S) -> (PeerId, PeerId, &'static str)
+async fn handshake<U, S, T>(client: TlsUpgrade, server: S) -> (PeerId, PeerId, &'static str)
 where
-    S: InboundConnectionUpgrade<Socket, Info = U, Output = (PeerId, TlsStream<Socket>)>
-        + UpgradeInfo<Info = U>,
+    S: InboundConnectionUpgrade<Socket, Info = U, Output = (PeerId, T)> + UpgradeInfo<Info = U>,
+    T: futures::AsyncRead + futures::AsyncWrite + Unpin,
     S::Error: std::fmt::Debug,
     U: Clone,
 {
@@ -41,6 +41,7 @@ where
     c.read_exact(&mut buf).await.unwrap();
     assert_eq!(&buf, b"pong");
     let suite = c
+        .get_ref()
         .get_ref()
         .1
         .negotiated_cipher_suite()
@@ -99,6 +100,7 @@ async fn interoperates_with_libp2p_tls_and_rsa_keys() {
     let (client_id, stream) = inb.unwrap();
     assert_eq!(client_id, theirs.public().to_peer_id());
     let suite = stream
+        .get_ref()
         .get_ref()
         .1
         .negotiated_cipher_suite()
