@@ -16,8 +16,12 @@ use std::time::Duration;
 const READ_AHEAD: usize = 32;
 
 /// Most bytes of fetched-ahead blocks held for the reader; blocks beyond it are read back from
-/// the store. 32 default-size (256 KiB) chunks fit.
-const READY_BYTES: usize = 8 << 20;
+/// the store. [`READ_AHEAD`] default-size chunks fit: 256 KiB of data plus the few bytes of a
+/// dag-pb leaf's framing.
+const READY_BYTES: usize = READ_AHEAD * ((256 << 10) + (1 << 10));
+
+// a CIDv0 leaf of a 256 KiB chunk (Kubo's default) is 262,144 data bytes in 14 bytes of dag-pb
+const _: () = assert!(READ_AHEAD * 262_158 <= READY_BYTES);
 
 /// Which children of a file node are known, how far they were requested, and the fetched
 /// blocks the reader has not taken yet.
@@ -30,8 +34,9 @@ struct ReadAhead {
     /// Requested ahead and not asked for by the reader yet.
     unread: HashSet<Cid>,
     /// Fetched ahead, not read yet: handed to the reader as received, so it does not read
-    /// back from the store what was just written there.
-    ready: HashMap<Cid, Bytes>,
+    /// back from the store what was just written there. Copies, not the received buffers
+    /// (those may be slices of larger frames), so [`READY_BYTES`] bounds the memory held.
+    ready: HashMap<Cid, Vec<u8>>,
     /// Sum of the lengths in `ready` (at most [`READY_BYTES`]).
     ready_bytes: usize,
 }
@@ -42,21 +47,21 @@ impl ReadAhead {
         self.unread.insert(cid);
     }
 
-    /// Keeps a fetched-ahead block for the reader, if the reader has not asked for it yet (it
-    /// then waits for the fetch itself) and there is room.
-    fn keep(&mut self, cid: Cid, data: Bytes) {
+    /// Keeps a copy of a fetched-ahead block for the reader, if the reader has not asked for
+    /// it yet (it then waits for the fetch itself) and there is room.
+    fn keep(&mut self, cid: Cid, data: &Bytes) {
         if self.unread.contains(&cid)
             && self.ready_bytes + data.len() <= READY_BYTES
             && !self.ready.contains_key(&cid)
         {
             self.ready_bytes += data.len();
-            self.ready.insert(cid, data);
+            self.ready.insert(cid, data.to_vec());
         }
     }
 
     /// The reader asks for `cid`: hands out the block if it was fetched ahead, and never keeps
     /// it afterwards.
-    fn take(&mut self, cid: &Cid) -> Option<Bytes> {
+    fn take(&mut self, cid: &Cid) -> Option<Vec<u8>> {
         self.unread.remove(cid);
         let data = self.ready.remove(cid)?;
         self.ready_bytes -= data.len();
@@ -122,11 +127,17 @@ impl NetworkBlocks {
             }
             wanted.extend(children.iter().take(READ_AHEAD));
         }
-        for c in wanted {
-            if !ahead.requested.insert(c) || self.store.has(&c).unwrap_or(false) {
+        let new: Vec<Cid> = wanted
+            .into_iter()
+            .filter(|c| ahead.requested.insert(*c))
+            .collect();
+        drop(ahead);
+        // the store is asked without the lock held: fetches finishing meanwhile take it
+        for c in new {
+            if self.store.has(&c).unwrap_or(false) {
                 continue;
             }
-            ahead.expect(c);
+            lock(&self.ahead).expect(c);
             // weak: a fetch still running when the read ends must not keep the blocks alive
             let ahead = Arc::downgrade(&self.ahead);
             let (node, timeout) = (self.node.clone(), self.timeout);
@@ -134,7 +145,7 @@ impl NetworkBlocks {
                 if let Ok(data) = node.fetch_shared(c, timeout).await
                     && let Some(ahead) = ahead.upgrade()
                 {
-                    lock(&ahead).keep(c, data);
+                    lock(&ahead).keep(c, &data);
                 }
             });
         }
@@ -145,8 +156,7 @@ impl BlockSource for NetworkBlocks {
     fn get_block(&self, cid: &Cid) -> Result<Vec<u8>> {
         let ready = lock(&self.ahead).take(cid);
         let data = match ready {
-            // a copy: the buffer may be a slice of a larger received frame
-            Some(block) => block.to_vec(),
+            Some(block) => block,
             None => match self.store.get(cid)? {
                 Some(block) => block,
                 None => self
@@ -159,9 +169,11 @@ impl BlockSource for NetworkBlocks {
     }
 }
 
-/// Whether a block can list children. DAG-PB encodes a node's links before its data (field 2,
-/// tag byte 0x12, first), so a dag-pb block that does not start with that tag is a leaf: this
-/// spares decoding — and copying the data of — every leaf chunk of a file being read.
+/// Whether a block may list children, for read-ahead only. Canonical dag-pb encodes a node's
+/// links before its data (field 2, tag byte 0x12, first), so a canonical dag-pb block that does
+/// not start with that tag is a leaf: this spares decoding — and copying the data of — every
+/// leaf chunk of a file being read. A non-canonical node with its data first (which the decoder
+/// accepts) is still read correctly, just not read ahead.
 fn may_have_children(cid: &Cid, data: &[u8]) -> bool {
     cid.codec() != crate::ipld::DAG_PB || data.first() == Some(&0x12)
 }
@@ -212,7 +224,7 @@ mod tests {
             ahead.expect(cid(i));
         }
         for i in 0..6 {
-            ahead.keep(cid(i), Bytes::from(vec![i as u8; chunk]));
+            ahead.keep(cid(i), &Bytes::from(vec![i as u8; chunk]));
         }
         // the first four fit; the fifth and sixth are left for the store
         assert_eq!(ahead.ready_bytes, READY_BYTES);
@@ -221,8 +233,8 @@ mod tests {
         assert!(ahead.take(&cid(1)).is_none(), "a block is handed out once");
         assert_eq!(ahead.ready_bytes, 3 * chunk);
         // room again: a later block is kept, and a duplicate does not count twice
-        ahead.keep(cid(5), Bytes::from(vec![5u8; chunk]));
-        ahead.keep(cid(5), Bytes::from(vec![5u8; chunk]));
+        ahead.keep(cid(5), &Bytes::from(vec![5u8; chunk]));
+        ahead.keep(cid(5), &Bytes::from(vec![5u8; chunk]));
         assert_eq!(ahead.ready_bytes, READY_BYTES);
         assert_eq!(ahead.take(&cid(5)).unwrap(), vec![5u8; chunk]);
     }
@@ -234,8 +246,8 @@ mod tests {
         // the reader got there first (and waits for the fetch itself)...
         assert!(ahead.take(&cid(1)).is_none());
         // ...so the read-ahead's copy, arriving later, would never be taken: not kept
-        ahead.keep(cid(1), Bytes::from_static(b"late"));
-        ahead.keep(cid(2), Bytes::from_static(b"not expected"));
+        ahead.keep(cid(1), &Bytes::from_static(b"late"));
+        ahead.keep(cid(2), &Bytes::from_static(b"not expected"));
         assert_eq!(ahead.ready_bytes, 0);
         assert!(ahead.ready.is_empty());
     }
