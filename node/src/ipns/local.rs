@@ -37,7 +37,7 @@ impl LocalRecords {
 
     /// Replaces the record of `name` (durably).
     pub fn put(&self, name: &IpnsName, record: &[u8]) -> Result<()> {
-        let txn = self.store.db().begin_write()?;
+        let txn = self.store.begin_durable_write()?;
         {
             let mut table = txn.open_table(LOCAL_RECORDS)?;
             table.insert(name.to_bytes().as_slice(), record)?;

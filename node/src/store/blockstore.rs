@@ -1,10 +1,13 @@
-//! Reading, writing and listing blocks in the redb datastore.
+//! Reading, writing and listing blocks in the datastore (redb plus segment files).
 
-use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
+use super::segments::{Recovery, Segments};
+use super::tables::{BLOCK_FILES, BLOCK_INDEX, BLOCK_PIECES, SEGMENTS};
 use super::{BlockWriter, ImportTracker};
 use crate::error::{Error, Result};
 use cid::Cid;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +18,8 @@ const IDENTITY: u64 = 0x00;
 #[derive(Clone)]
 pub struct Blockstore {
     db: Arc<Database>,
+    segments: Arc<Segments>,
+    recovery: Recovery,
     imports: ImportTracker,
     path: PathBuf,
 }
@@ -26,14 +31,16 @@ pub struct StoreStats {
     pub num_blocks: u64,
     /// Sum of the sizes of the stored blocks.
     pub block_bytes: u64,
-    /// Apparent length of the datastore file (redb grows it ahead of use; the tail is sparse).
+    /// Apparent length of the datastore file and the segment files (redb grows its file ahead
+    /// of use; the tail is sparse, like the holes of removed blocks in segments).
     pub file_bytes: u64,
-    /// Space the datastore file really occupies on disk (allocated blocks).
+    /// Space the datastore file and the segment files really occupy on disk (allocated blocks).
     pub disk_bytes: u64,
 }
 
 impl Blockstore {
-    /// Opens (creating if missing) the datastore file at `path`.
+    /// Opens (creating if missing) the datastore file at `path` and its segment directory
+    /// (`path` with the extension `segments`), repairing what a crash left behind.
     pub fn open(path: &Path) -> Result<Self> {
         let db = Database::builder()
             .set_cache_size(32 << 20)
@@ -45,27 +52,48 @@ impl Blockstore {
                 )),
                 other => Error::Store(format!("{}: {other}", path.display())),
             })?;
-        let store = Blockstore {
+        ensure_tables(&db)?;
+        let (segments, recovery) = Segments::open(path, &db)?;
+        if recovery != Recovery::default() {
+            tracing::warn!(
+                truncated_bytes = recovery.truncated_bytes,
+                orphan_files = recovery.orphan_files,
+                lost_blocks = recovery.lost_blocks,
+                "datastore: repaired what an interrupted run left in the segment files"
+            );
+        }
+        Ok(Blockstore {
             db: Arc::new(db),
+            segments: Arc::new(segments),
+            recovery,
             imports: ImportTracker::default(),
             path: path.to_path_buf(),
-        };
-        store.ensure_tables()?;
-        Ok(store)
+        })
     }
 
-    fn ensure_tables(&self) -> Result<()> {
-        let txn = self.db.begin_write()?;
-        txn.open_table(BLOCK_PIECES)?;
-        txn.open_table(BLOCK_INDEX)?;
-        txn.open_table(super::tables::PINS)?;
-        txn.commit()?;
-        Ok(())
-    }
-
-    /// The shared database (used by pins and GC, which live in the same file).
+    /// The shared database, for reading (pins and IPNS records live in the same file). Write
+    /// through [`Blockstore::begin_durable_write`], which keeps the segment files in step.
     pub fn db(&self) -> &Arc<Database> {
         &self.db
+    }
+
+    /// Begins a write transaction whose commit is durable: segment bytes written by earlier,
+    /// not yet durable commits (the cache writer's) are synced first, so the commit never makes
+    /// durable an index row whose bytes could be lost. Use it for every write to this database.
+    pub fn begin_durable_write(&self) -> Result<WriteTransaction> {
+        let txn = self.db.begin_write()?;
+        self.segments.sync()?;
+        Ok(txn)
+    }
+
+    /// What opening repaired (all zero after a clean stop).
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The directory of segment files.
+    pub fn segment_dir(&self) -> &Path {
+        self.segments.dir()
     }
 
     /// The tracker GC uses to exclude running imports.
@@ -82,6 +110,7 @@ impl Blockstore {
     pub fn writer(&self) -> Result<BlockWriter> {
         BlockWriter::new(
             self.db.clone(),
+            self.segments.clone(),
             self.imports.begin_import(),
             Durability::Immediate,
         )
@@ -90,7 +119,7 @@ impl Blockstore {
     /// Makes every earlier commit durable, including [`Blockstore::cache_writer`]'s (one empty
     /// durable commit: redb persists the whole tree with it). The daemon calls it when it stops.
     pub fn persist(&self) -> Result<()> {
-        self.db.begin_write()?.commit()?;
+        self.begin_durable_write()?.commit()?;
         Ok(())
     }
 
@@ -101,6 +130,7 @@ impl Blockstore {
     pub fn cache_writer(&self) -> Result<BlockWriter> {
         BlockWriter::new(
             self.db.clone(),
+            self.segments.clone(),
             self.imports.begin_import(),
             Durability::None,
         )
@@ -112,14 +142,29 @@ impl Blockstore {
             return Ok(Some(cid.hash().digest().to_vec()));
         }
         let mh = cid.hash().to_bytes();
+        loop {
+            // A removal that commits after our snapshot punches holes in (or deletes) segments
+            // while we read: then read again from a fresh snapshot (see `Segments::removals`).
+            let removals = self.segments.removals();
+            let result = self.get_in_snapshot(cid, &mh);
+            if self.segments.removals() == removals {
+                return result;
+            }
+        }
+    }
+
+    fn get_in_snapshot(&self, cid: &Cid, mh: &[u8]) -> Result<Option<Vec<u8>>> {
         let txn = self.db.begin_read()?;
         let index = txn.open_table(BLOCK_INDEX)?;
-        let Some(size) = index.get(mh.as_slice())?.map(|g| g.value()) else {
+        let Some(size) = index.get(mh)?.map(|g| g.value()) else {
             return Ok(None);
         };
+        if let Some(location) = txn.open_table(BLOCK_FILES)?.get(mh)? {
+            return self.segments.read(location.value(), size).map(Some);
+        }
         let pieces = txn.open_table(BLOCK_PIECES)?;
         let mut out = Vec::with_capacity(size as usize);
-        for row in pieces.range((mh.as_slice(), 0u32)..=(mh.as_slice(), u32::MAX))? {
+        for row in pieces.range((mh, 0u32)..=(mh, u32::MAX))? {
             let (_, value) = row?;
             out.extend_from_slice(value.value());
         }
@@ -169,23 +214,55 @@ impl Blockstore {
 
     /// Removes the blocks with these multihashes in one durable transaction; returns how many
     /// were present.
+    /// Space of blocks in segment files is given back at once (punch-hole); a segment left
+    /// with no blocks is deleted.
     pub fn remove_multihashes(&self, multihashes: &[Vec<u8>]) -> Result<u64> {
-        let txn = self.db.begin_write()?;
+        let txn = self.begin_durable_write()?;
         let mut removed = 0;
+        let mut holes = Vec::new();
+        let mut emptied = Vec::new();
         {
             let mut index = txn.open_table(BLOCK_INDEX)?;
+            let mut files = txn.open_table(BLOCK_FILES)?;
             let mut pieces = txn.open_table(BLOCK_PIECES)?;
+            let mut segments = txn.open_table(SEGMENTS)?;
             for mh in multihashes {
-                if index.remove(mh.as_slice())?.is_some() {
-                    removed += 1;
-                    pieces
-                        .retain_in((mh.as_slice(), 0u32)..=(mh.as_slice(), u32::MAX), |_, _| {
-                            false
-                        })?;
+                let Some(size) = index.remove(mh.as_slice())?.map(|g| g.value()) else {
+                    continue;
+                };
+                removed += 1;
+                let location = files.remove(mh.as_slice())?.map(|g| g.value());
+                match location {
+                    Some((id, offset)) => {
+                        holes.push((id, offset, size));
+                        let row = segments.get(id)?.map(|g| g.value());
+                        if let Some((len, live)) = row {
+                            segments.insert(id, (len, live.saturating_sub(size)))?;
+                        }
+                    }
+                    None => {
+                        pieces.retain_in(
+                            (mh.as_slice(), 0u32)..=(mh.as_slice(), u32::MAX),
+                            |_, _| false,
+                        )?;
+                    }
+                }
+            }
+            let active = self.segments.active_id();
+            let touched: std::collections::BTreeSet<u32> =
+                holes.iter().map(|&(id, _, _)| id).collect();
+            for id in touched {
+                let row = segments.get(id)?.map(|g| g.value());
+                if matches!(row, Some((_, 0))) && id != active {
+                    segments.remove(id)?;
+                    emptied.push(id);
                 }
             }
         }
         txn.commit()?;
+        holes.retain(|(id, _, _)| !emptied.contains(id));
+        self.segments.punch(&holes);
+        self.segments.delete(&emptied)?;
         Ok(removed)
     }
 
@@ -221,15 +298,24 @@ impl Blockstore {
             block_bytes += row?.1.value();
         }
         let meta = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        #[cfg(unix)]
         let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
-        #[cfg(not(unix))]
-        let disk_bytes = meta.len();
+        let (segment_len, segment_disk) = self.segments.sizes()?;
         Ok(StoreStats {
             num_blocks: index.len()?,
             block_bytes,
-            file_bytes: meta.len(),
-            disk_bytes,
+            file_bytes: meta.len() + segment_len,
+            disk_bytes: disk_bytes + segment_disk,
         })
     }
+}
+
+fn ensure_tables(db: &Database) -> Result<()> {
+    let txn = db.begin_write()?;
+    txn.open_table(BLOCK_PIECES)?;
+    txn.open_table(BLOCK_INDEX)?;
+    txn.open_table(BLOCK_FILES)?;
+    txn.open_table(SEGMENTS)?;
+    txn.open_table(super::tables::PINS)?;
+    txn.commit()?;
+    Ok(())
 }

@@ -48,7 +48,7 @@ fn decode(bytes: &[u8]) -> Result<PinRecord> {
 impl super::Blockstore {
     /// Adds or updates a pin (durably).
     pub fn put_pin(&self, cid: &Cid, record: &PinRecord) -> Result<()> {
-        let txn = self.db().begin_write()?;
+        let txn = self.begin_durable_write()?;
         put_pin(&txn, cid, record)?;
         txn.commit()?;
         Ok(())
@@ -56,7 +56,7 @@ impl super::Blockstore {
 
     /// Removes a pin; returns the removed record.
     pub fn remove_pin(&self, cid: &Cid) -> Result<Option<PinRecord>> {
-        let txn = self.db().begin_write()?;
+        let txn = self.begin_durable_write()?;
         let removed = {
             let mut pins = txn.open_table(PINS)?;
             let removed = pins.remove(cid.to_bytes().as_slice())?;

@@ -1,7 +1,8 @@
 //! Batched block writes: many blocks per transaction, durable once at the end.
 
 use super::pins::{PinRecord, put_pin};
-use super::tables::{BLOCK_INDEX, BLOCK_PIECES};
+use super::segments::Segments;
+use super::tables::{BLOCK_FILES, BLOCK_INDEX, BLOCK_PIECES};
 use super::{BATCH_BYTES, ImportGuard, PIECE_SIZE};
 use crate::error::Result;
 use cid::Cid;
@@ -17,8 +18,12 @@ use std::sync::Arc;
 /// fsync: for blocks fetched from peers that nothing pins yet. A crash rolls its batches back to
 /// the last durable commit of the store (whole blocks or nothing); a later durable commit — a
 /// pin, [`super::Blockstore::persist`] at daemon shutdown — makes them durable.
+///
+/// Blocks over [`PIECE_SIZE`] are appended to the active segment file as they come; a durable
+/// commit `fdatasync`s the segments first (see `segments.rs`).
 pub struct BlockWriter {
     db: Arc<Database>,
+    segments: Arc<Segments>,
     txn: Option<WriteTransaction>,
     durability: Durability,
     pending_bytes: u64,
@@ -30,12 +35,14 @@ pub struct BlockWriter {
 impl BlockWriter {
     pub(super) fn new(
         db: Arc<Database>,
+        segments: Arc<Segments>,
         guard: ImportGuard,
         durability: Durability,
     ) -> Result<Self> {
         let txn = Self::begin(&db, durability)?;
         Ok(BlockWriter {
             db,
+            segments,
             txn: Some(txn),
             durability,
             pending_bytes: 0,
@@ -63,18 +70,19 @@ impl BlockWriter {
         }
         let mh = cid.hash().to_bytes();
         {
-            let txn = self.txn();
+            let txn = self.txn.as_ref().expect("BlockWriter used after finish");
             let mut index = txn.open_table(BLOCK_INDEX)?;
             if index.get(mh.as_slice())?.is_some() {
                 return Ok(false);
             }
             index.insert(mh.as_slice(), data.len() as u64)?;
-            let mut pieces = txn.open_table(BLOCK_PIECES)?;
-            if data.is_empty() {
-                pieces.insert((mh.as_slice(), 0u32), &[][..])?;
-            }
-            for (i, piece) in data.chunks(PIECE_SIZE).enumerate() {
-                pieces.insert((mh.as_slice(), i as u32), piece)?;
+            if data.len() > PIECE_SIZE {
+                let location = self.segments.append(data)?;
+                txn.open_table(BLOCK_FILES)?
+                    .insert(mh.as_slice(), location)?;
+            } else {
+                txn.open_table(BLOCK_PIECES)?
+                    .insert((mh.as_slice(), 0u32), data)?;
             }
         }
         self.new_blocks += 1;
@@ -101,12 +109,30 @@ impl BlockWriter {
     }
 
     fn commit_batch(&mut self) -> Result<()> {
-        if let Some(txn) = self.txn.take() {
-            txn.commit()?;
-        }
+        self.commit()?;
         self.txn = Some(Self::begin(&self.db, self.durability)?);
         self.pending_bytes = 0;
         Ok(())
+    }
+
+    /// Records the segment lengths, syncs the segments when the commit is durable, commits.
+    fn commit(&mut self) -> Result<()> {
+        let Some(txn) = self.txn.take() else {
+            return Ok(());
+        };
+        let done = (|| {
+            self.segments.record(&txn)?;
+            if !matches!(self.durability, Durability::None) {
+                self.segments.sync()?;
+            }
+            txn.commit()?;
+            Ok(())
+        })();
+        match done {
+            Ok(()) => self.segments.committed(),
+            Err(_) => self.segments.abort(),
+        }
+        done
     }
 
     /// Blocks this writer added that were not stored before.
@@ -121,9 +147,16 @@ impl BlockWriter {
 
     /// Commits everything (durably, with one fsync, unless this is a cache writer).
     pub fn finish(mut self) -> Result<()> {
-        if let Some(txn) = self.txn.take() {
-            txn.commit()?;
+        self.commit()
+    }
+}
+
+impl Drop for BlockWriter {
+    /// Dropped without `finish`: redb aborts the open batch; segment bytes it appended are
+    /// overwritten by the next writer (and cut off at the next open).
+    fn drop(&mut self) {
+        if self.txn.is_some() {
+            self.segments.abort();
         }
-        Ok(())
     }
 }
