@@ -3,7 +3,8 @@
 //! Layout of `$REPO`:
 //! - `config.toml` — the config (node sections + app sections)
 //! - `keystore/self.key` — the node's Ed25519 key (mode 0600); named IPNS keys beside it
-//! - `datastore.redb` — blocks, block index and pins (one redb file)
+//! - `datastore.redb` — block index, blocks up to 32 KiB, pins, IPNS records (one redb file)
+//! - `datastore.segments/` — bytes of larger blocks, in append-only segment files
 //! - `repo.lock` — held by the one process that has the repo open; contains its pid
 //! - `version` — repo format version
 

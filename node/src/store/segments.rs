@@ -33,17 +33,23 @@ pub const SEGMENT_BYTES: u64 = 256 << 20;
 
 const SUFFIX: &str = ".seg";
 
+/// At most this many segment files are kept open (a big repo has thousands of segments; the
+/// daemon's sockets need descriptors too). Others are opened when read.
+const MAX_OPEN: usize = 64;
+
 /// Where a large block's bytes are: segment number and offset.
 pub type Location = (u32, u64);
 
 /// The segment files of one datastore. Shared by all clones of the [`super::Blockstore`].
 pub(super) struct Segments {
     dir: PathBuf,
-    /// Open handles, by segment number (the active one included).
+    /// Open handles, by segment number (at most [`MAX_OPEN`]).
     files: Mutex<HashMap<u32, Arc<File>>>,
     active: Mutex<Active>,
     /// Bumped before removed blocks' bytes are punched out or their segment deleted.
     removals: AtomicU64,
+    /// [`SEGMENT_BYTES`] (smaller in unit tests).
+    segment_bytes: u64,
 }
 
 struct Active {
@@ -85,7 +91,7 @@ impl Segments {
                 .map(|r| r.map(|(k, v)| (k.value(), v.value())))
                 .collect::<std::result::Result<_, _>>()?
         };
-        let mut files = HashMap::new();
+        let mut present = std::collections::BTreeSet::new();
         // Segments whose file is shorter than committed: the index may point past the end.
         let mut short: BTreeMap<u32, u64> = BTreeMap::new();
         for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
@@ -99,23 +105,22 @@ impl Segments {
                 recovery.orphan_files += 1;
                 continue;
             };
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(&path, e))?;
-            let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+            let len = entry.metadata().map_err(|e| Error::io(&path, e))?.len();
             if len > committed {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Error::io(&path, e))?;
                 file.set_len(committed).map_err(|e| Error::io(&path, e))?;
                 file.sync_data().map_err(|e| Error::io(&path, e))?;
                 recovery.truncated_bytes += len - committed;
             } else if len < committed {
                 short.insert(id, len);
             }
-            files.insert(id, Arc::new(file));
+            present.insert(id);
         }
         for &id in rows.keys() {
-            if !files.contains_key(&id) {
+            if !present.contains(&id) {
                 short.insert(id, 0);
             }
         }
@@ -134,7 +139,7 @@ impl Segments {
         }
         let segments = Segments {
             dir,
-            files: Mutex::new(files),
+            files: Mutex::new(HashMap::new()),
             active: Mutex::new(Active {
                 id,
                 end,
@@ -143,6 +148,7 @@ impl Segments {
                 unsynced: BTreeMap::new(),
             }),
             removals: AtomicU64::new(0),
+            segment_bytes: SEGMENT_BYTES,
         };
         Ok((segments, recovery))
     }
@@ -168,13 +174,13 @@ impl Segments {
     /// [`Segments::record`] in it before committing.
     pub fn append(&self, data: &[u8]) -> Result<Location> {
         let mut active = self.active();
-        if active.end > 0 && active.end + data.len() as u64 > SEGMENT_BYTES {
+        if active.end > 0 && active.end + data.len() as u64 > self.segment_bytes {
             active.id += 1;
             active.end = 0;
             active.committed = 0;
         }
         let id = active.id;
-        let file = self.file_for_append(id)?;
+        let file = self.handle(id, true)?;
         let offset = active.end;
         file.write_all_at(data, offset)
             .map_err(|e| Error::io(self.path_of(id), e))?;
@@ -187,7 +193,8 @@ impl Segments {
         Ok((id, offset))
     }
 
-    fn file_for_append(&self, id: u32) -> Result<Arc<File>> {
+    /// The open handle of segment `id`, opening it (creating it when `create`) if needed.
+    fn handle(&self, id: u32, create: bool) -> Result<Arc<File>> {
         if let Some(file) = self.handles().get(&id) {
             return Ok(file.clone());
         }
@@ -195,13 +202,28 @@ impl Segments {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
+            .create(create)
             .truncate(false)
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        sync_dir(&self.dir)?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    Error::Store(format!("segment {} is missing", path.display()))
+                }
+                _ => Error::io(&path, e),
+            })?;
+        if create {
+            sync_dir(&self.dir)?;
+        }
         let file = Arc::new(file);
-        self.handles().insert(id, file.clone());
+        let mut handles = self.handles();
+        if handles.len() >= MAX_OPEN {
+            // Close any one other than the active segment (whoever still holds it keeps it).
+            let active = self.active.try_lock().map(|a| a.id).unwrap_or(id);
+            if let Some(&other) = handles.keys().find(|&&k| k != id && k != active) {
+                handles.remove(&other);
+            }
+        }
+        handles.insert(id, file.clone());
         Ok(file)
     }
 
@@ -259,9 +281,7 @@ impl Segments {
 
     /// Reads `len` bytes at `location`.
     pub fn read(&self, (id, offset): Location, len: u64) -> Result<Vec<u8>> {
-        let file = self.handles().get(&id).cloned().ok_or_else(|| {
-            Error::Store(format!("segment {} is missing", self.path_of(id).display()))
-        })?;
+        let file = self.handle(id, false)?;
         let mut out = vec![0; len as usize];
         file.read_exact_at(&mut out, offset).map_err(|e| {
             Error::Store(format!(
@@ -276,10 +296,10 @@ impl Segments {
     /// without punch-hole frees it when the whole segment goes).
     pub fn punch(&self, ranges: &[(u32, u64, u64)]) {
         self.removals.fetch_add(1, Ordering::SeqCst);
-        let handles = self.handles();
         for &(id, offset, len) in ranges {
-            if let Some(file) = handles.get(&id) {
-                punch_hole(file, offset, len);
+            match self.handle(id, false) {
+                Ok(file) => punch_hole(&file, offset, len),
+                Err(e) => tracing::warn!("datastore: cannot free removed blocks' space: {e}"),
             }
         }
     }
@@ -306,10 +326,17 @@ impl Segments {
     /// Apparent length and allocated bytes of all segment files.
     pub fn sizes(&self) -> Result<(u64, u64)> {
         let (mut len, mut disk) = (0, 0);
-        for (&id, file) in self.handles().iter() {
-            let meta = file
-                .metadata()
-                .map_err(|e| Error::io(self.path_of(id), e))?;
+        for entry in std::fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
+            let entry = entry.map_err(|e| Error::io(&self.dir, e))?;
+            if segment_number(&entry.path()).is_none() {
+                continue;
+            }
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                // deleted by a removal meanwhile
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(entry.path(), e)),
+            };
             len += meta.len();
             disk += std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
         }
@@ -395,3 +422,46 @@ fn punch_hole(file: &File, offset: u64, len: u64) {
 
 #[cfg(not(target_os = "linux"))]
 fn punch_hole(_file: &File, _offset: u64, _len: u64) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_segments_are_read_back_with_a_bounded_number_of_open_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ds.redb");
+        let db = Database::create(&path).unwrap();
+        {
+            let txn = db.begin_write().unwrap();
+            txn.open_table(SEGMENTS).unwrap();
+            txn.open_table(BLOCK_FILES).unwrap();
+            txn.open_table(BLOCK_INDEX).unwrap();
+            txn.commit().unwrap();
+        }
+        let (mut segments, _) = Segments::open(&path, &db).unwrap();
+        segments.segment_bytes = 1000;
+        let mut written = Vec::new();
+        for i in 0..(3 * MAX_OPEN as u32) {
+            let txn = db.begin_write().unwrap();
+            let data = vec![i as u8; 600];
+            written.push((segments.append(&data).unwrap(), data));
+            segments.record(&txn).unwrap();
+            txn.commit().unwrap();
+            segments.committed();
+        }
+        assert_eq!(
+            written.last().unwrap().0.0,
+            3 * MAX_OPEN as u32,
+            "one block per segment"
+        );
+        assert!(segments.handles().len() <= MAX_OPEN);
+        for (location, data) in written.iter().rev() {
+            assert_eq!(&segments.read(*location, 600).unwrap(), data);
+            assert!(segments.handles().len() <= MAX_OPEN);
+        }
+        segments.sync().unwrap();
+        let (len, _) = segments.sizes().unwrap();
+        assert_eq!(len, 3 * MAX_OPEN as u64 * 600);
+    }
+}
