@@ -53,7 +53,8 @@ impl Blockstore {
                 other => Error::Store(format!("{}: {other}", path.display())),
             })?;
         ensure_tables(&db)?;
-        let (segments, recovery) = Segments::open(path, &db)?;
+        let db = Arc::new(db);
+        let (segments, recovery) = Segments::open(path, db.clone())?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 truncated_bytes = recovery.truncated_bytes,
@@ -63,7 +64,7 @@ impl Blockstore {
             );
         }
         Ok(Blockstore {
-            db: Arc::new(db),
+            db,
             segments: Arc::new(segments),
             recovery,
             imports: ImportTracker::default(),
@@ -221,6 +222,7 @@ impl Blockstore {
         let mut removed = 0;
         let mut holes = Vec::new();
         let mut emptied = Vec::new();
+        let mut keep = std::collections::BTreeSet::new();
         {
             let mut index = txn.open_table(BLOCK_INDEX)?;
             let mut files = txn.open_table(BLOCK_FILES)?;
@@ -236,8 +238,19 @@ impl Blockstore {
                     Some((id, offset)) => {
                         holes.push((id, offset, size));
                         let row = segments.get(id)?.map(|g| g.value());
-                        if let Some((len, live)) = row {
-                            segments.insert(id, (len, live.saturating_sub(size)))?;
+                        match row {
+                            Some((len, live)) if live >= size => {
+                                segments.insert(id, (len, live - size))?;
+                            }
+                            _ => {
+                                // Accounting broken: never let it delete a segment in use.
+                                tracing::error!(
+                                    segment = id,
+                                    "datastore: segment's referenced bytes are less than a \
+                                     removed block's size; the segment will not be deleted"
+                                );
+                                keep.insert(id);
+                            }
                         }
                     }
                     None => {
@@ -253,7 +266,7 @@ impl Blockstore {
                 holes.iter().map(|&(id, _, _)| id).collect();
             for id in touched {
                 let row = segments.get(id)?.map(|g| g.value());
-                if matches!(row, Some((_, 0))) && id != active {
+                if matches!(row, Some((_, 0))) && id != active && !keep.contains(&id) {
                     segments.remove(id)?;
                     emptied.push(id);
                 }
@@ -262,7 +275,10 @@ impl Blockstore {
         txn.commit()?;
         holes.retain(|(id, _, _)| !emptied.contains(id));
         self.segments.punch(&holes);
-        self.segments.delete(&emptied)?;
+        if let Err(e) = self.segments.delete(&emptied) {
+            // the removal is committed; a file left behind is deleted at the next open
+            tracing::warn!("datastore: {e}");
+        }
         Ok(removed)
     }
 

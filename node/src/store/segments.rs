@@ -21,8 +21,10 @@
 use super::tables::{BLOCK_FILES, BLOCK_INDEX, SEGMENTS};
 use crate::error::{Error, Result};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use std::collections::BTreeSet;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
+use std::mem::ManuallyDrop;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +52,11 @@ pub(super) struct Segments {
     removals: AtomicU64,
     /// [`SEGMENT_BYTES`] (smaller in unit tests).
     segment_bytes: u64,
+    /// Segments deleted by this process (never cached again; numbers are not reused).
+    deleted: Mutex<BTreeSet<u32>>,
+    /// Keeps the database open until the segments are synced (see `Drop`): closing redb makes
+    /// its non-durable commits durable.
+    db: ManuallyDrop<Arc<Database>>,
 }
 
 struct Active {
@@ -63,6 +70,9 @@ struct Active {
     pending: BTreeMap<u32, (u64, u64)>,
     /// Written since the last `fdatasync`.
     unsynced: BTreeMap<u32, Arc<File>>,
+    /// Set when an `fdatasync` failed: the kernel may have dropped the dirty pages, so no
+    /// durable commit is allowed any more in this process.
+    sync_failed: Option<String>,
 }
 
 /// What opening found and repaired.
@@ -79,7 +89,7 @@ pub struct Recovery {
 impl Segments {
     /// Opens the segment directory of the datastore at `db_path`, repairing what a crash left
     /// (see the module docs). Runs one durable redb transaction when something was dropped.
-    pub fn open(db_path: &Path, db: &Database) -> Result<(Self, Recovery)> {
+    pub fn open(db_path: &Path, db: Arc<Database>) -> Result<(Self, Recovery)> {
         let dir = db_path.with_extension("segments");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut recovery = Recovery::default();
@@ -125,7 +135,7 @@ impl Segments {
             }
         }
         if !short.is_empty() {
-            recovery.lost_blocks = drop_damaged(db, &short)?;
+            recovery.lost_blocks = drop_damaged(&db, &short)?;
         }
         let (id, end) = match rows.iter().next_back() {
             Some((&id, &(len, _))) if len < SEGMENT_BYTES => {
@@ -146,9 +156,12 @@ impl Segments {
                 committed: end,
                 pending: BTreeMap::new(),
                 unsynced: BTreeMap::new(),
+                sync_failed: None,
             }),
             removals: AtomicU64::new(0),
             segment_bytes: SEGMENT_BYTES,
+            deleted: Mutex::new(BTreeSet::new()),
+            db: ManuallyDrop::new(db),
         };
         Ok((segments, recovery))
     }
@@ -170,8 +183,8 @@ impl Segments {
         self.dir.join(format!("{id:08}{SUFFIX}"))
     }
 
-    /// Appends `data` to the active segment; call only inside a redb write transaction, then
-    /// [`Segments::record`] in it before committing.
+    /// Appends `data` to the active segment; call only inside a redb write transaction and end
+    /// that transaction with [`Segments::commit`] or [`Segments::abort`].
     pub fn append(&self, data: &[u8]) -> Result<Location> {
         let mut active = self.active();
         if active.end > 0 && active.end + data.len() as u64 > self.segment_bytes {
@@ -215,6 +228,11 @@ impl Segments {
             sync_dir(&self.dir)?;
         }
         let file = Arc::new(file);
+        let deleted = self.deleted.lock().unwrap_or_else(|e| e.into_inner());
+        if deleted.contains(&id) {
+            // opened just before a removal deleted it: serve this read, keep no descriptor
+            return Ok(file);
+        }
         let mut handles = self.handles();
         if handles.len() >= MAX_OPEN {
             // Close any one other than the active segment (whoever still holds it keeps it).
@@ -227,39 +245,59 @@ impl Segments {
         Ok(file)
     }
 
-    /// Writes the open transaction's new segment lengths and referenced bytes into `txn`.
-    pub fn record(&self, txn: &WriteTransaction) -> Result<()> {
-        let active = self.active();
-        if active.pending.is_empty() {
-            return Ok(());
+    /// Commits `txn`: writes the new segment lengths and referenced bytes into it, syncs the
+    /// segments first when `durable`, commits, and marks the appends committed (or rewinds them
+    /// when anything fails). Holds the segment state locked throughout, because redb lets the
+    /// next writer in as soon as `commit` drops the transaction — before this returns.
+    pub fn commit(&self, txn: WriteTransaction, durable: bool) -> Result<()> {
+        let mut active = self.active();
+        let result = (|| {
+            if !active.pending.is_empty() {
+                let mut table = txn.open_table(SEGMENTS)?;
+                for (&id, &(end, added)) in &active.pending {
+                    let live = table.get(id)?.map(|g| g.value().1).unwrap_or(0);
+                    table.insert(id, (end, live + added))?;
+                }
+            }
+            if durable {
+                self.sync_locked(&mut active)?;
+            }
+            txn.commit()?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => active.committed = active.end,
+            Err(_) => active.end = active.committed,
         }
-        let mut table = txn.open_table(SEGMENTS)?;
-        for (&id, &(end, added)) in &active.pending {
-            let live = table.get(id)?.map(|g| g.value().1).unwrap_or(0);
-            table.insert(id, (end, live + added))?;
-        }
-        Ok(())
+        active.pending.clear();
+        result
     }
 
     /// `fdatasync`s every segment written since the last sync. Call inside a write transaction,
     /// before a durable commit.
     pub fn sync(&self) -> Result<()> {
-        let unsynced = std::mem::take(&mut self.active().unsynced);
-        for (id, file) in unsynced {
-            file.sync_data()
-                .map_err(|e| Error::io(self.path_of(id), e))?;
+        self.sync_locked(&mut self.active())
+    }
+
+    fn sync_locked(&self, active: &mut Active) -> Result<()> {
+        if let Some(failed) = &active.sync_failed {
+            return Err(Error::Store(format!(
+                "datastore: an earlier fdatasync failed ({failed}); restart WANDA \
+                 (blocks not yet durable may be lost, nothing durable is)"
+            )));
+        }
+        while let Some((id, file)) = active.unsynced.pop_first() {
+            if let Err(e) = file.sync_data() {
+                let e = Error::io(self.path_of(id), e);
+                active.sync_failed = Some(e.to_string());
+                return Err(e);
+            }
         }
         Ok(())
     }
 
-    /// The open transaction committed: its appends are now part of the store.
-    pub fn committed(&self) {
-        let mut active = self.active();
-        active.committed = active.end;
-        active.pending.clear();
-    }
-
-    /// The open transaction was dropped or failed: later appends overwrite what it wrote.
+    /// The open transaction is being dropped without commit (call before it is dropped, while
+    /// it still holds redb's write lock): later appends overwrite what it wrote.
     pub fn abort(&self) {
         let mut active = self.active();
         active.end = active.committed;
@@ -308,6 +346,10 @@ impl Segments {
     pub fn delete(&self, ids: &[u32]) -> Result<()> {
         self.removals.fetch_add(1, Ordering::SeqCst);
         for &id in ids {
+            self.deleted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id);
             self.handles().remove(&id);
             self.active().unsynced.remove(&id);
             let path = self.path_of(id);
@@ -341,6 +383,19 @@ impl Segments {
             disk += std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
         }
         Ok((len, disk))
+    }
+}
+
+impl Drop for Segments {
+    /// Syncs the segments before the database can close (closing makes redb's non-durable
+    /// commits durable). If that fails the database is left unclosed, so the next open rolls
+    /// back to the last durable commit instead of keeping rows whose bytes may be lost.
+    fn drop(&mut self) {
+        match self.sync() {
+            // SAFETY: dropped exactly once, here; the field is not used afterwards.
+            Ok(()) => unsafe { ManuallyDrop::drop(&mut self.db) },
+            Err(e) => tracing::error!("datastore: {e}; not closing the database cleanly"),
+        }
     }
 }
 
@@ -431,7 +486,7 @@ mod tests {
     fn many_segments_are_read_back_with_a_bounded_number_of_open_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ds.redb");
-        let db = Database::create(&path).unwrap();
+        let db = Arc::new(Database::create(&path).unwrap());
         {
             let txn = db.begin_write().unwrap();
             txn.open_table(SEGMENTS).unwrap();
@@ -439,16 +494,14 @@ mod tests {
             txn.open_table(BLOCK_INDEX).unwrap();
             txn.commit().unwrap();
         }
-        let (mut segments, _) = Segments::open(&path, &db).unwrap();
+        let (mut segments, _) = Segments::open(&path, db.clone()).unwrap();
         segments.segment_bytes = 1000;
         let mut written = Vec::new();
         for i in 0..(3 * MAX_OPEN as u32) {
             let txn = db.begin_write().unwrap();
             let data = vec![i as u8; 600];
             written.push((segments.append(&data).unwrap(), data));
-            segments.record(&txn).unwrap();
-            txn.commit().unwrap();
-            segments.committed();
+            segments.commit(txn, false).unwrap();
         }
         assert_eq!(
             written.last().unwrap().0.0,

@@ -29,6 +29,8 @@ pub struct BlockWriter {
     pending_bytes: u64,
     new_blocks: u64,
     new_bytes: u64,
+    /// A put or commit failed: the open batch was discarded and the writer refuses more work.
+    failed: bool,
     _guard: ImportGuard,
 }
 
@@ -48,6 +50,7 @@ impl BlockWriter {
             pending_bytes: 0,
             new_blocks: 0,
             new_bytes: 0,
+            failed: false,
             _guard: guard,
         })
     }
@@ -58,24 +61,38 @@ impl BlockWriter {
         Ok(txn)
     }
 
-    fn txn(&mut self) -> &WriteTransaction {
-        self.txn.as_ref().expect("BlockWriter used after finish")
+    fn txn(&self) -> Result<&WriteTransaction> {
+        match &self.txn {
+            Some(txn) if !self.failed => Ok(txn),
+            _ => Err(crate::Error::Store(
+                "this block writer failed earlier; its open batch was discarded".into(),
+            )),
+        }
     }
 
     /// Stores a block this process produced itself (its CID was computed from `data`).
-    /// Returns whether the block was new.
+    /// Returns whether the block was new. After an error the open batch is discarded and the
+    /// writer refuses further puts (earlier batches stay committed).
     pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<bool> {
         if cid.hash().code() == 0x00 {
             return Ok(false);
         }
+        let result = self.put_inner(cid, data);
+        if result.is_err() {
+            self.discard();
+        }
+        result
+    }
+
+    fn put_inner(&mut self, cid: &Cid, data: &[u8]) -> Result<bool> {
         let mh = cid.hash().to_bytes();
         {
-            let txn = self.txn.as_ref().expect("BlockWriter used after finish");
+            let txn = self.txn()?;
             let mut index = txn.open_table(BLOCK_INDEX)?;
             if index.get(mh.as_slice())?.is_some() {
                 return Ok(false);
             }
-            index.insert(mh.as_slice(), data.len() as u64)?;
+            // bytes first, then the rows that make the block exist
             if data.len() > PIECE_SIZE {
                 let location = self.segments.append(data)?;
                 txn.open_table(BLOCK_FILES)?
@@ -84,6 +101,7 @@ impl BlockWriter {
                 txn.open_table(BLOCK_PIECES)?
                     .insert((mh.as_slice(), 0u32), data)?;
             }
+            index.insert(mh.as_slice(), data.len() as u64)?;
         }
         self.new_blocks += 1;
         self.new_bytes += data.len() as u64;
@@ -92,6 +110,15 @@ impl BlockWriter {
             self.commit_batch()?;
         }
         Ok(true)
+    }
+
+    /// Drops the open batch (rewinding its segment appends while redb's lock is still held).
+    fn discard(&mut self) {
+        self.failed = true;
+        if let Some(txn) = self.txn.take() {
+            self.segments.abort();
+            drop(txn);
+        }
     }
 
     /// Verifies that `data` hashes to `cid`, then stores it. Use for bytes from outside.
@@ -105,7 +132,11 @@ impl BlockWriter {
 
     /// Records a pin in the same transaction as the blocks (pinned atomically with the import).
     pub fn pin(&mut self, cid: &Cid, record: &PinRecord) -> Result<()> {
-        put_pin(self.txn(), cid, record)
+        let result = put_pin(self.txn()?, cid, record);
+        if result.is_err() {
+            self.discard();
+        }
+        result
     }
 
     fn commit_batch(&mut self) -> Result<()> {
@@ -117,22 +148,16 @@ impl BlockWriter {
 
     /// Records the segment lengths, syncs the segments when the commit is durable, commits.
     fn commit(&mut self) -> Result<()> {
+        self.txn()?;
         let Some(txn) = self.txn.take() else {
             return Ok(());
         };
-        let done = (|| {
-            self.segments.record(&txn)?;
-            if !matches!(self.durability, Durability::None) {
-                self.segments.sync()?;
-            }
-            txn.commit()?;
-            Ok(())
-        })();
-        match done {
-            Ok(()) => self.segments.committed(),
-            Err(_) => self.segments.abort(),
+        let durable = !matches!(self.durability, Durability::None);
+        let result = self.segments.commit(txn, durable);
+        if result.is_err() {
+            self.failed = true;
         }
-        done
+        result
     }
 
     /// Blocks this writer added that were not stored before.
