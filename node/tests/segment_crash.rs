@@ -39,7 +39,7 @@ fn crash_child() {
         .unwrap();
     loop {
         let first = n;
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let mut writer = store.cache_writer().unwrap();
             for _ in 0..20 {
                 let (cid, data) = block(n);

@@ -268,9 +268,11 @@ fn reads_racing_removals_and_re_adds_never_see_wrong_bytes() {
     });
 }
 
-/// Per segment: (bytes of the blocks that point into it, end of the last of them) from
-/// BLOCK_FILES, and (length, referenced bytes) as SEGMENTS records them.
-fn segment_accounting(store: &Blockstore) -> Vec<(u32, (u64, u64), (u64, u64))> {
+/// One segment: its number, (bytes of the blocks that point into it, end of the last of them)
+/// from BLOCK_FILES, and (length, referenced bytes) as SEGMENTS records them.
+type SegmentAccount = (u32, (u64, u64), (u64, u64));
+
+fn segment_accounting(store: &Blockstore) -> Vec<SegmentAccount> {
     use redb::{ReadableDatabase, ReadableTable};
     use wanda_node::store::tables::{BLOCK_FILES, BLOCK_INDEX, SEGMENTS};
     let txn = store.db().begin_read().unwrap();
