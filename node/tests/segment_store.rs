@@ -6,7 +6,7 @@ use multihash_codetable::{Code, MultihashDigest};
 use rand::{RngCore, SeedableRng};
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
-use wanda_node::store::{Blockstore, PIECE_SIZE, Recovery, SEGMENT_BYTES};
+use wanda_node::store::{Blockstore, PIECE_SIZE, Recovery, SEGMENT_BYTES, segment_syncs};
 
 fn block(seed: u64, len: usize) -> (Cid, Vec<u8>) {
     let mut data = vec![0; len];
@@ -341,16 +341,49 @@ fn concurrent_cache_and_durable_writers_keep_segment_rows_exact() {
 }
 
 #[test]
-fn cached_blocks_survive_closing_without_persist_intact() {
-    // Closing redb makes its non-durable commits durable; the segments are synced first.
+fn segments_are_synced_before_durable_commits_and_before_the_database_closes() {
+    // Closing redb makes its non-durable commits durable: the segments must be synced first.
+    // (Each nextest test is its own process, so the process-wide count is this test's.)
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ds.redb");
     let (cid, data) = block(7, 100_000);
+    let (pinned, pinned_data) = block(8, 100_000);
     {
         let store = Blockstore::open(&path).unwrap();
+        let before = segment_syncs();
         let mut writer = store.cache_writer().unwrap();
         writer.put(&cid, &data).unwrap();
         writer.finish().unwrap();
+        assert_eq!(segment_syncs(), before, "a cache batch does not sync");
+        store.put(&pinned, &pinned_data).unwrap();
+        assert_eq!(segment_syncs(), before + 1, "a durable batch syncs");
+        let mut writer = store.cache_writer().unwrap();
+        writer
+            .put(&block(9, 100_000).0, &block(9, 100_000).1)
+            .unwrap();
+        writer.finish().unwrap();
+        store
+            .put_pin(
+                &pinned,
+                &wanda_node::store::PinRecord {
+                    mode: wanda_node::store::PinMode::Direct,
+                    name: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            segment_syncs(),
+            before + 2,
+            "any durable commit syncs first"
+        );
+        let mut writer = store.cache_writer().unwrap();
+        writer.put(&cid, &data).unwrap();
+        writer
+            .put(&block(10, 100_000).0, &block(10, 100_000).1)
+            .unwrap();
+        writer.finish().unwrap();
+        drop(store);
+        assert_eq!(segment_syncs(), before + 3, "closing syncs");
     }
     let store = Blockstore::open(&path).unwrap();
     assert_eq!(store.recovery(), &Recovery::default());

@@ -22,7 +22,7 @@ mod writer;
 pub use blockstore::{Blockstore, StoreStats};
 pub use import_guard::{GcPause, ImportGuard, ImportTracker};
 pub use pins::{PinMode, PinRecord};
-pub use segments::{Recovery, SEGMENT_BYTES};
+pub use segments::{Recovery, SEGMENT_BYTES, segment_syncs};
 pub use writer::BlockWriter;
 
 /// Largest block kept in redb (one row); larger blocks go to segment files. Chosen so that key

@@ -27,7 +27,7 @@ use std::fs::{File, OpenOptions};
 use std::mem::ManuallyDrop;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A new segment is started once the active one would grow past this many bytes.
@@ -39,6 +39,14 @@ const SUFFIX: &str = ".seg";
 /// daemon's sockets need descriptors too). Others are opened when read.
 const MAX_OPEN: usize = 64;
 
+/// `fdatasync`s of segment files done by this process (all stores).
+static SYNCS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times this process has `fdatasync`ed a segment file (for tests and diagnostics).
+pub fn segment_syncs() -> u64 {
+    SYNCS.load(Ordering::SeqCst)
+}
+
 /// Where a large block's bytes are: segment number and offset.
 pub type Location = (u32, u64);
 
@@ -48,6 +56,8 @@ pub(super) struct Segments {
     /// Open handles, by segment number (at most [`MAX_OPEN`]).
     files: Mutex<HashMap<u32, Arc<File>>>,
     active: Mutex<Active>,
+    /// `Active::id`, readable without the lock (which a commit holds across its `fsync`).
+    active_id: AtomicU32,
     /// Bumped before removed blocks' bytes are punched out or their segment deleted.
     removals: AtomicU64,
     /// [`SEGMENT_BYTES`] (smaller in unit tests).
@@ -158,6 +168,7 @@ impl Segments {
                 unsynced: BTreeMap::new(),
                 sync_failed: None,
             }),
+            active_id: AtomicU32::new(id),
             removals: AtomicU64::new(0),
             segment_bytes: SEGMENT_BYTES,
             deleted: Mutex::new(BTreeSet::new()),
@@ -191,6 +202,7 @@ impl Segments {
             active.id += 1;
             active.end = 0;
             active.committed = 0;
+            self.active_id.store(active.id, Ordering::SeqCst);
         }
         let id = active.id;
         let file = self.handle(id, true)?;
@@ -212,19 +224,29 @@ impl Segments {
             return Ok(file.clone());
         }
         let path = self.path_of(id);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(create)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    Error::Store(format!("segment {} is missing", path.display()))
-                }
-                _ => Error::io(&path, e),
-            })?;
-        if create {
+        let open = |create_new: bool| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(create_new)
+                .open(&path)
+        };
+        let (file, created) = match open(create) {
+            Ok(file) => (file, create),
+            // the active segment's file exists already (its handle was closed to stay under
+            // the cap)
+            Err(e) if create && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                (open(false).map_err(|e| Error::io(&path, e))?, false)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Store(format!(
+                    "segment {} is missing",
+                    path.display()
+                )));
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if created {
             sync_dir(&self.dir)?;
         }
         let file = Arc::new(file);
@@ -236,7 +258,7 @@ impl Segments {
         let mut handles = self.handles();
         if handles.len() >= MAX_OPEN {
             // Close any one other than the active segment (whoever still holds it keeps it).
-            let active = self.active.try_lock().map(|a| a.id).unwrap_or(id);
+            let active = self.active_id.load(Ordering::SeqCst);
             if let Some(&other) = handles.keys().find(|&&k| k != id && k != active) {
                 handles.remove(&other);
             }
@@ -292,6 +314,7 @@ impl Segments {
                 active.sync_failed = Some(e.to_string());
                 return Err(e);
             }
+            SYNCS.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }
@@ -314,7 +337,7 @@ impl Segments {
 
     /// Number of the segment new blocks go to.
     pub fn active_id(&self) -> u32 {
-        self.active().id
+        self.active_id.load(Ordering::SeqCst)
     }
 
     /// Reads `len` bytes at `location`.

@@ -149,9 +149,7 @@ impl BlockWriter {
     /// Records the segment lengths, syncs the segments when the commit is durable, commits.
     fn commit(&mut self) -> Result<()> {
         self.txn()?;
-        let Some(txn) = self.txn.take() else {
-            return Ok(());
-        };
+        let txn = self.txn.take().expect("checked by txn() just above");
         let durable = !matches!(self.durability, Durability::None);
         let result = self.segments.commit(txn, durable);
         if result.is_err() {
