@@ -123,7 +123,8 @@ describe("WANDA web UI in Chromium", { concurrency: 1 }, () => {
     assert.match(r.headers()["content-type"], /^text\/html/);
     await page.waitForSelector("html[data-ready=true]");
     await page.waitForSelector('#link-state[data-state="online"]');
-    assert.equal(await page.evaluate(() => window.wanda.live.connected()), true);
+    // the link shows online when /ws/camera connects; the other namespaces follow a moment later
+    await page.waitForFunction(() => window.wanda.live.connected());
     // the MJPEG preview shows frames of the simulated 640×480 sensor
     await page.waitForFunction(() => document.getElementById("preview").naturalWidth === 640);
     await page.waitForSelector("#capture-status:not(:empty)");
