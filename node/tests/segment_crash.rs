@@ -40,13 +40,7 @@ fn crash_child() {
     loop {
         let first = n;
         if n.is_multiple_of(3) {
-            let mut writer = store.cache_writer().unwrap();
-            for _ in 0..20 {
-                let (cid, data) = block(n);
-                writer.put(&cid, &data).unwrap();
-                n += 1;
-            }
-            writer.finish().unwrap();
+            write_blocks(store.cache_writer().unwrap(), &mut n, 20);
             // Remove a block of an earlier (maybe durable) writer; announced before, so the
             // parent never expects it.
             if first >= 5 {
@@ -54,16 +48,20 @@ fn crash_child() {
                 store.remove(&block(first - 5).0).unwrap();
             }
         } else {
-            let mut writer = store.writer().unwrap();
-            for _ in 0..10 {
-                let (cid, data) = block(n);
-                writer.put(&cid, &data).unwrap();
-                n += 1;
-            }
-            writer.finish().unwrap();
+            write_blocks(store.writer().unwrap(), &mut n, 10);
             println!("D {first} {}", n - 1);
         }
     }
+}
+
+/// Puts blocks `*n`, `*n + 1`, … (`count` of them) through `writer` and finishes it.
+fn write_blocks(mut writer: wanda_node::store::BlockWriter, n: &mut u64, count: u64) {
+    for _ in 0..count {
+        let (cid, data) = block(*n);
+        writer.put(&cid, &data).unwrap();
+        *n += 1;
+    }
+    writer.finish().unwrap();
 }
 
 #[test]

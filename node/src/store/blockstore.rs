@@ -215,6 +215,7 @@ impl Blockstore {
 
     /// Removes the blocks with these multihashes in one durable transaction; returns how many
     /// were present.
+    ///
     /// Space of blocks in segment files is given back at once (punch-hole); a segment left
     /// with no blocks is deleted.
     pub fn remove_multihashes(&self, multihashes: &[Vec<u8>]) -> Result<u64> {
@@ -314,7 +315,7 @@ impl Blockstore {
             block_bytes += row?.1.value();
         }
         let meta = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+        let disk_bytes = super::segments::allocated_bytes(&meta);
         let (segment_len, segment_disk) = self.segments.sizes()?;
         Ok(StoreStats {
             num_blocks: index.len()?,
@@ -325,7 +326,8 @@ impl Blockstore {
     }
 }
 
-fn ensure_tables(db: &Database) -> Result<()> {
+/// Creates the datastore's tables if missing.
+pub(super) fn ensure_tables(db: &Database) -> Result<()> {
     let txn = db.begin_write()?;
     txn.open_table(BLOCK_PIECES)?;
     txn.open_table(BLOCK_INDEX)?;

@@ -21,8 +21,7 @@
 use super::tables::{BLOCK_FILES, BLOCK_INDEX, SEGMENTS};
 use crate::error::{Error, Result};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
-use std::collections::BTreeSet;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
 use std::mem::ManuallyDrop;
 use std::os::unix::fs::FileExt;
@@ -111,7 +110,7 @@ impl Segments {
                 .map(|r| r.map(|(k, v)| (k.value(), v.value())))
                 .collect::<std::result::Result<_, _>>()?
         };
-        let mut present = std::collections::BTreeSet::new();
+        let mut present = BTreeSet::new();
         // Segments whose file is shorter than committed: the index may point past the end.
         let mut short: BTreeMap<u32, u64> = BTreeMap::new();
         for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
@@ -403,7 +402,7 @@ impl Segments {
                 Err(e) => return Err(Error::io(entry.path(), e)),
             };
             len += meta.len();
-            disk += std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+            disk += allocated_bytes(&meta);
         }
         Ok((len, disk))
     }
@@ -467,6 +466,11 @@ fn drop_damaged(db: &Database, short: &BTreeMap<u32, u64>) -> Result<u64> {
     Ok(lost)
 }
 
+/// Space a file really occupies on disk (allocated blocks; holes and sparse tails excluded).
+pub(super) fn allocated_bytes(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::blocks(meta) * 512
+}
+
 fn segment_number(path: &Path) -> Option<u32> {
     let name = path.file_name()?.to_str()?;
     name.strip_suffix(SUFFIX)?.parse().ok()
@@ -510,13 +514,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ds.redb");
         let db = Arc::new(Database::create(&path).unwrap());
-        {
-            let txn = db.begin_write().unwrap();
-            txn.open_table(SEGMENTS).unwrap();
-            txn.open_table(BLOCK_FILES).unwrap();
-            txn.open_table(BLOCK_INDEX).unwrap();
-            txn.commit().unwrap();
-        }
+        super::super::blockstore::ensure_tables(&db).unwrap();
         let (mut segments, _) = Segments::open(&path, db.clone()).unwrap();
         segments.segment_bytes = 1000;
         let mut written = Vec::new();
