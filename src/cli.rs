@@ -36,6 +36,12 @@ pub enum Command {
         #[arg(long, default_value = "local")]
         profile: String,
     },
+    /// Who may control the telescope: list credentials, or create the owner's
+    /// (`wanda auth owner`).
+    Auth {
+        #[command(subcommand)]
+        cmd: Option<crate::commands::auth::AuthCommand>,
+    },
     /// Read or write config keys (`wanda config show`, `wanda config KEY [VALUE]`).
     Config {
         /// Dotted key (e.g. addresses.api), or `show`.

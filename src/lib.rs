@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod net_addrs;
 pub mod output;
 pub mod progress;
 pub mod rpc_client;

@@ -2,6 +2,8 @@
 //!
 //! Credentials: `--api-auth SECRET` or `$WANDA_API_AUTH` (Kubo's `AuthSecret` syntax:
 //! `bearer:TOKEN` or `basic:USER:PASSWORD`) is sent as the `Authorization` header of every call.
+//! Without one, the CLI uses a credential of the repo's own `api.authorizations` that covers
+//! the whole RPC (`owner` first): whoever can read the repo's config owns the node anyway.
 
 pub mod multipart;
 
@@ -13,10 +15,29 @@ use std::sync::OnceLock;
 
 static AUTH: OnceLock<String> = OnceLock::new();
 
-/// Sets the credential sent with every call (once, at start-up).
-pub fn set_auth(secret: Option<&str>) {
+/// Sets the credential sent with every call (once, at start-up): `secret`, else one of the
+/// repo's own credentials that covers the RPC.
+pub fn set_auth(secret: Option<&str>, repo: &Path) {
     if let Some(secret) = secret.filter(|s| !s.is_empty()) {
         let _ = AUTH.set(wanda_gateway::rpc::header_value(secret));
+        return;
+    }
+    let Ok(cfg) =
+        wanda_node::repo::read_config_doc(repo).and_then(|d| wanda_node::repo::node_config(&d))
+    else {
+        return;
+    };
+    let covers_rpc = |a: &&wanda_node::repo::config::ApiAuthorization| {
+        wanda_gateway::auth::covers(&a.allowed_paths, "/api/v0/id")
+            && wanda_gateway::auth::covers(&a.allowed_paths, "/api/v0/add")
+    };
+    let auths = &cfg.api.authorizations;
+    if let Some(a) = auths
+        .get(crate::commands::auth::OWNER)
+        .filter(covers_rpc)
+        .or_else(|| auths.values().find(covers_rpc))
+    {
+        let _ = AUTH.set(wanda_gateway::rpc::header_value(&a.auth_secret));
     }
 }
 

@@ -16,8 +16,17 @@ use wanda_gateway::gateway::{GatewayContext, NameSource};
 use wanda_node::net::{NetConfig, NodeHandle, start};
 use wanda_node::repo::{Repo, read_config_doc, write_atomic};
 
-/// How long the gateway waits for one block from the network before answering 504.
-const GATEWAY_FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+/// Uploads are staged in `$REPO/staging/` (unlinked files) before they are imported.
+const STAGING_DIR: &str = "staging";
+
+/// Both listeners' limits from the `http` config section.
+fn http_limits(cfg: &crate::app::config::HttpConfig) -> wanda_gateway::http::HttpLimits {
+    wanda_gateway::http::HttpLimits {
+        max_requests: cfg.max_requests as usize,
+        max_requests_per_client: cfg.max_requests_per_client as usize,
+        ..Default::default()
+    }
+}
 
 /// Overrides for a run (the demo forces simulated hardware).
 #[derive(Debug, Clone, Default)]
@@ -74,6 +83,19 @@ pub fn http_url(a: SocketAddr) -> String {
 struct NodeNames(NodeHandle);
 
 impl NameSource for NodeNames {
+    fn local_record<'a>(
+        &'a self,
+        name: &'a wanda_node::ipns::IpnsName,
+    ) -> wanda_gateway::gateway::NameFuture<'a> {
+        Box::pin(async move {
+            match self.0.resolve_name_local(name).await {
+                Ok(Some(r)) => Ok(r.record),
+                Ok(None) => Err(wanda_gateway::gateway::NameError::NotFound),
+                Err(e) => Err(wanda_gateway::gateway::NameError::Other(e.to_string())),
+            }
+        })
+    }
+
     fn record<'a>(
         &'a self,
         name: &'a wanda_node::ipns::IpnsName,
@@ -168,22 +190,30 @@ impl Running {
             },
         )?;
 
+        // one set of access rules for both listeners, following config.toml
+        let rules = wanda_gateway::auth::Access::following(repo.dir(), &repo.config().api);
+        let limits = http_limits(&app.config.http);
+        let staging_dir = Some(repo.dir().join(STAGING_DIR));
+        let retrieval_timeout = app.config.gateway.retrieval_timeout();
         let ctx = Arc::new(wanda_gateway::rpc::RpcContext {
             node: node.clone(),
             store: repo.blockstore().clone(),
             public_key: repo.key().public().encode_protobuf(),
             repo_dir: repo.dir().to_path_buf(),
             storage_max: repo.config().max_storage_bytes(),
-            auth: wanda_gateway::rpc::Authorizations::from_config(&repo.config().api),
+            access: rules.clone(),
+            staging_dir: staging_dir.clone(),
+            limits: limits.clone(),
         });
         let gateway = Arc::new(GatewayContext {
             store: repo.blockstore().clone(),
             node: Some(node.clone()),
             names: Arc::new(NodeNames(node.clone())),
-            fetch_timeout: GATEWAY_FETCH_TIMEOUT,
+            fetch_timeout: retrieval_timeout,
         });
         let rest = Arc::new(wanda_gateway::ipfs_rest::IpfsRestContext {
-            fetch_timeout: GATEWAY_FETCH_TIMEOUT,
+            fetch_timeout: retrieval_timeout,
+            staging_dir,
             ..wanda_gateway::ipfs_rest::IpfsRestContext::new(
                 repo.blockstore().clone(),
                 Some(node.clone()),
@@ -193,6 +223,12 @@ impl Running {
         let main_router = crate::api::router(
             app.clone(),
             wanda_gateway::gateway::router(gateway).merge(wanda_gateway::ipfs_rest::router(rest)),
+            crate::api::MainListener {
+                rules,
+                limits: limits.clone(),
+                no_fetch: app.config.gateway.no_fetch,
+                port: http_addr.port(),
+            },
         );
 
         let mut servers = Vec::new();
@@ -206,13 +242,14 @@ impl Running {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         servers.push((
             tx,
-            tokio::spawn(async move {
-                axum::serve(http_listener, main_router)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-            }),
+            tokio::spawn(wanda_gateway::http::serve(
+                http_listener,
+                main_router,
+                limits.serve,
+                async {
+                    let _ = rx.await;
+                },
+            )),
         ));
         let api_ma = socket_to_multiaddr(api_addr);
         let http_ma = socket_to_multiaddr(http_addr);

@@ -303,7 +303,8 @@ fn video_feed(base: &str) {
     );
 }
 
-fn cors(base: &str) {
+/// A preflight from `origin` for `method` → (allowed origin, allowed methods, credentials).
+fn preflight(base: &str, origin: &str, method: &str) -> (String, String, String) {
     let r = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .allow_non_standard_methods(true)
@@ -312,16 +313,45 @@ fn cors(base: &str) {
         .run(
             ureq::http::Request::builder()
                 .method("OPTIONS")
-                .uri(format!("{base}/api/camera/status"))
-                .header("Origin", "http://localhost:3000")
-                .header("Access-Control-Request-Method", "GET")
+                .uri(format!("{base}/api/camera/settings"))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", method)
                 .header("Access-Control-Request-Headers", "content-type")
                 .body(())
                 .unwrap(),
         )
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), "*");
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    (
+        h("access-control-allow-origin"),
+        h("access-control-allow-methods"),
+        h("access-control-allow-credentials"),
+    )
+}
+
+fn cors(base: &str) {
+    // WANDA's Next.js frontend on the Pi itself (a loopback origin) may write, with cookies
+    let (origin, methods, creds) = preflight(base, "http://localhost:3000", "POST");
+    assert_eq!(origin, "http://localhost:3000");
+    assert!(
+        methods.contains("POST") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    assert_eq!(creds, "true");
+    // another site's page may read, never write
+    let (origin, methods, creds) = preflight(base, "https://evil.test", "POST");
+    assert_eq!(origin, "*");
+    assert!(
+        !methods.contains("POST") && !methods.contains("DELETE"),
+        "{methods}"
+    );
+    assert_eq!(creds, "");
 }
 
 fn malformed_requests_get_4xx(base: &str) {

@@ -79,6 +79,11 @@ impl Resp {
 }
 
 fn get_r(url: &str) -> Resp {
+    Resp::from(agent().get(url).call().unwrap())
+}
+
+/// GET from a page of another site: a visitor's read.
+fn get_foreign(url: &str) -> Resp {
     Resp::from(
         agent()
             .get(url)
@@ -131,8 +136,10 @@ fn ipfs_rest_routes_through_the_daemon() {
     let peer_a = id_a["ID"].as_str().unwrap().to_string();
 
     // status: online, A's identity and listen addresses, the configured maximum
-    let r = get_r(&format!("{base_a}/api/ipfs/status"));
+    // reads are open to other sites' pages (CORS `*`, never with credentials)
+    let r = get_foreign(&format!("{base_a}/api/ipfs/status"));
     assert_eq!(r.h("access-control-allow-origin"), "*");
+    assert_eq!(r.h("access-control-allow-credentials"), "");
     let s = r.data();
     assert_eq!(s["online"], true);
     assert_eq!(s["peer_id"], peer_a);
@@ -262,6 +269,10 @@ fn ipfs_rest_routes_through_the_daemon() {
     )
     .fails(504, "IPFS_TIMEOUT");
     get_r(&format!("{base_b}/api/ipfs/content/{MISSING}?timeout=1")).fails(504, "IPFS_TIMEOUT");
+    // a visitor (here: another site's page) is answered from the local store only
+    // (gateway.no_fetch): no network wait, a 404 that says so
+    let r = get_foreign(&format!("{base_b}/api/ipfs/content/{MISSING}?timeout=1"));
+    r.fails(404, "IPFS_CID_NOT_FOUND");
     let big = seed_bytes("too-big", 48 << 20);
     post_r(
         &format!("{base_b}/api/ipfs/content"),

@@ -58,8 +58,13 @@ fn credentials_are_required_and_limited_to_their_paths() {
     assert_eq!(status, 400, "authorized, then a normal bad request: {body}");
     // unknown commands need a credential too
     assert_eq!(post(&base, "/api/v0/nope", &[], b"").0, 401);
-    // the CLI: refused without a secret, works with the flag or the environment variable
-    d.w.fails(&["pin", "ls"], "RPC Access Denied");
+    // the CLI: a wrong secret is refused; without one it uses the repo's own full credential;
+    // the flag and the environment variable choose another
+    d.w.fails(
+        &["--api-auth", "bearer:wrong", "pin", "ls"],
+        "RPC Access Denied",
+    );
+    d.w.ok(&["pin", "ls"]);
     let f = d.w.path("f.txt");
     write(&f, b"authorized bytes");
     let cid =
@@ -115,7 +120,11 @@ fn daemon_serves_beyond_loopback_only_with_a_credential() {
     }
     let api = std::fs::read_to_string(w.repo.join("api")).unwrap();
     assert!(api.starts_with("/ip4/0.0.0.0/tcp/"), "{api}");
-    w.fails(&["id"], "RPC Access Denied");
+    w.fails(&["--api-auth", "bearer:wrong", "id"], "RPC Access Denied");
+    assert!(
+        w.ok(&["id"]).contains("12D3KooW"),
+        "the repo's own credential"
+    );
     assert!(
         w.ok(&["--api-auth", "bearer:s3cret", "id"])
             .contains("12D3KooW")

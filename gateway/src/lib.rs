@@ -2,6 +2,8 @@
 //! gateway (`/ipfs/*`, `/ipns/*`) and WANDA's IPFS REST routes for the UI (`/api/ipfs/*`).
 //! Knows nothing of hardware.
 
+pub mod auth;
 pub mod gateway;
+pub mod http;
 pub mod ipfs_rest;
 pub mod rpc;

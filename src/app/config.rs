@@ -153,6 +153,69 @@ pub struct PinningServiceConfig {
     pub token: String,
 }
 
+/// The gateway on the main listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Visitors (anyone but the owner and requests from this host) are answered from the
+    /// local store only: no Bitswap fetch, no DHT name lookup (Kubo's `Gateway.NoFetch`,
+    /// for visitors). The owner may always fetch.
+    pub no_fetch: bool,
+    /// How long a gateway request waits for the next block from the network before it gives
+    /// up (504; Kubo's `Gateway.RetrievalTimeout`).
+    pub retrieval_timeout: String,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            no_fetch: true,
+            retrieval_timeout: "30s".into(),
+        }
+    }
+}
+
+/// Limits of both HTTP listeners, and the web UI's login.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Requests in flight at once (429 beyond).
+    pub max_requests: u32,
+    /// Requests in flight at once from one client address (429 beyond).
+    pub max_requests_per_client: u32,
+    /// Visitors watching `/video_feed` at once (the owner gets two more).
+    pub max_video_viewers: u32,
+    /// How long a web UI login lasts.
+    pub login_lifetime: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_requests: 256,
+            max_requests_per_client: 32,
+            max_video_viewers: 4,
+            login_lifetime: "30d".into(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// `login_lifetime` parsed.
+    pub fn login_lifetime(&self) -> std::time::Duration {
+        wanda_node::repo::config::parse_duration(&self.login_lifetime)
+            .unwrap_or(std::time::Duration::from_secs(30 * 86400))
+    }
+}
+
+impl GatewayConfig {
+    /// `retrieval_timeout` parsed.
+    pub fn retrieval_timeout(&self) -> std::time::Duration {
+        wanda_node::repo::config::parse_duration(&self.retrieval_timeout)
+            .unwrap_or(std::time::Duration::from_secs(30))
+    }
+}
+
 /// The app's part of the config file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default)]
@@ -171,10 +234,16 @@ pub struct AppConfig {
     pub pinning_service: PinningServiceConfig,
     /// This telescope.
     pub telescope: TelescopeConfig,
+    /// The gateway on the main listener.
+    pub gateway: GatewayConfig,
+    /// HTTP limits and the UI's login.
+    pub http: HttpConfig,
 }
 
 /// The sections the app adds to a config document.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
+    "gateway",
+    "http",
     "telescope",
     "camera",
     "mount",
@@ -258,6 +327,29 @@ impl AppConfig {
         }
         if self.publish.max_retry_delay_s == 0 {
             bail!("publish.max_retry_delay_s: must be at least 1");
+        }
+        let duration = |key: &str, v: &str, min: u64, max: u64| {
+            match wanda_node::repo::config::parse_duration(v) {
+                Some(d) if (min..=max).contains(&d.as_secs()) => Ok(()),
+                _ => Err(anyhow::anyhow!(
+                    "{key}: {v:?} is not a duration between {min} s and {max} s (e.g. 30s, 10m, 30d)"
+                )),
+            }
+        };
+        duration(
+            "gateway.retrieval_timeout",
+            &self.gateway.retrieval_timeout,
+            1,
+            3600,
+        )?;
+        duration(
+            "http.login_lifetime",
+            &self.http.login_lifetime,
+            60,
+            400 * 86400,
+        )?;
+        if self.http.max_requests == 0 || self.http.max_requests_per_client == 0 {
+            bail!("http.max_requests, http.max_requests_per_client: must be at least 1");
         }
         Ok(())
     }

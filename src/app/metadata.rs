@@ -2,7 +2,7 @@
 //! PIN_STATUS tables and the durable publish queue. Every write is one durable redb
 //! transaction, so a capture's row and its publish job appear together or not at all.
 
-use super::rows::{CaptureRow, PeerRow, PinStatusRow, PublishJob, SessionRow};
+use super::rows::{CaptureRow, LoginRow, PeerRow, PinStatusRow, PublishJob, SessionRow};
 use anyhow::{Context, Result};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
@@ -19,6 +19,8 @@ const PIN_STATUS: TableDefinition<&str, &[u8]> = TableDefinition::new("pin_statu
 const PUBLISH_QUEUE: TableDefinition<u64, &[u8]> = TableDefinition::new("publish_queue");
 /// Network gallery: CID → JSON announcement from a peer (+ `received_ms`).
 const NETWORK: TableDefinition<&str, &[u8]> = TableDefinition::new("network_capture");
+/// Web UI logins: hex SHA-256 of the session cookie → [`LoginRow`].
+const LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("login");
 /// Counters (`next_capture_id`) and small values (`root_cid`).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
@@ -52,6 +54,7 @@ impl MetadataDb {
         txn.open_table(PUBLISH_QUEUE)?;
         txn.open_table(META)?;
         txn.open_table(NETWORK)?;
+        txn.open_table(LOGINS)?;
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -85,6 +88,48 @@ impl MetadataDb {
         }
         txn.commit()?;
         Ok(row)
+    }
+
+    /// Stores a login under `key` (the hashed cookie); keeps at most `max` logins, dropping
+    /// expired ones first, then the oldest.
+    pub fn put_login(&self, key: &str, row: &LoginRow, now_ms: u64, max: usize) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut t = txn.open_table(LOGINS)?;
+            let mut all: Vec<(String, LoginRow)> = t
+                .iter()?
+                .map(|e| {
+                    let (k, v) = e?;
+                    Ok((k.value().to_string(), dec(v.value())?))
+                })
+                .collect::<Result<_>>()?;
+            all.sort_by_key(|(_, r)| r.created_ms);
+            let mut keep = all.len();
+            for (k, r) in &all {
+                if r.expires_ms <= now_ms || keep >= max {
+                    t.remove(k.as_str())?;
+                    keep -= 1;
+                }
+            }
+            t.insert(key, enc(row).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The login stored under `key`.
+    pub fn login(&self, key: &str) -> Result<Option<LoginRow>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(LOGINS)?;
+        t.get(key)?.map(|v| dec(v.value())).transpose()
+    }
+
+    /// Removes the login stored under `key`.
+    pub fn remove_login(&self, key: &str) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(LOGINS)?.remove(key)?;
+        txn.commit()?;
+        Ok(())
     }
 
     /// Replaces a capture row.

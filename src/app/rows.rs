@@ -206,3 +206,16 @@ mod tests {
         assert_eq!(iso_time(951_782_400_000), "2000-02-29T00:00:00.000000");
     }
 }
+
+/// A web UI login (`$REPO/app.redb`, table `login`), found by the hash of its cookie.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginRow {
+    /// The credential it was made with (`api.authorizations.NAME`).
+    pub credential: String,
+    /// That credential's fingerprint then: a changed secret ends the login.
+    pub fingerprint: String,
+    /// When it was made (ms since the epoch).
+    pub created_ms: u64,
+    /// When it ends.
+    pub expires_ms: u64,
+}

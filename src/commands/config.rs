@@ -26,6 +26,7 @@ pub fn run(dir: &Path, key: &str, value: Option<String>, json: bool) -> Result<(
         }
         Some(raw) => {
             let _lock = RepoLock::acquire(dir)?;
+            let _config_lock = super::auth::ConfigLock::acquire(dir)?;
             let mut doc = read_config_doc(dir)?;
             set_key(&mut doc, &defaults, key, parse_value(&raw, json)?)?;
             node_config_after_set(&doc, key)?;

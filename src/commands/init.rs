@@ -15,5 +15,11 @@ pub fn run(dir: &Path, profile: &str) -> Result<()> {
     println!("initialized WANDA repo at {}", dir.display());
     println!("peer identity: {}", repo.config().identity.peer_id);
     println!("network profile: {profile}");
+    if profile != Profile::Local {
+        // beyond loopback, strangers can reach the telescope: only the owner may control it
+        println!();
+        let (token, created) = super::auth::ensure_owner(dir, false)?;
+        super::auth::print_usage(dir, &token, created);
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One module per command group; `run` dispatches.
 
 mod add;
+pub(crate) mod auth;
 mod block;
 mod config;
 mod daemon;
@@ -27,9 +28,10 @@ pub fn run(cli: Cli) -> Result<()> {
         return demo::run(cli.repo, args);
     }
     let repo_dir = repo_dir(cli.repo)?;
-    crate::rpc_client::set_auth(cli.api_auth.as_deref());
+    crate::rpc_client::set_auth(cli.api_auth.as_deref(), &repo_dir);
     match cli.command {
         Command::Init { profile } => init::run(&repo_dir, &profile),
+        Command::Auth { cmd } => auth::run(&repo_dir, cmd),
         Command::Config { key, value, json } => config::run(&repo_dir, &key, value, json),
         Command::Add(args) => add::run(&repo_dir, args),
         Command::Cat {

@@ -38,6 +38,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("icon.svg", SVG),
     asset!("app.js", JS),
     asset!("api.js", JS),
+    asset!("auth.js", JS),
     asset!("dom.js", JS),
     asset!("live.js", JS),
     asset!("camera.js", JS),

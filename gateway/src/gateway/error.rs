@@ -4,6 +4,24 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use wanda_node::Error as NodeError;
 
+/// Where a request may get blocks from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locality {
+    /// The store, then the network.
+    Network,
+    /// The store only: the client sent `Cache-Control: only-if-cached`.
+    OnlyIfCached,
+    /// The store only: a visitor's request ([`super::LocalOnly`]).
+    Visitor,
+}
+
+impl Locality {
+    /// Whether the network may be asked.
+    pub fn may_fetch(self) -> bool {
+        self == Locality::Network
+    }
+}
+
 /// A failed gateway request. Bad input is always a 4xx; 5xx is reserved for the network
 /// (502 bad IPNS record, 504 timeout) and the local store failing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +51,21 @@ impl GatewayError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
-    /// Maps a node error met while reading content. `local_only` turns "not here" into
-    /// 412 Precondition Failed (`Cache-Control: only-if-cached`).
-    pub fn from_node(e: NodeError, local_only: bool) -> Self {
+    /// Maps a node error met while reading content. A request kept local turns "not here"
+    /// into 412 Precondition Failed (`Cache-Control: only-if-cached`) or, for a visitor
+    /// ([`super::LocalOnly`]), a 404 that says why.
+    pub fn from_node(e: NodeError, locality: Locality) -> Self {
         match e {
-            NodeError::BlockNotFound(cid) if local_only => Self::new(
+            NodeError::BlockNotFound(cid) if locality == Locality::OnlyIfCached => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 format!("block {cid} is not in the local store (only-if-cached)"),
             ),
+            NodeError::BlockNotFound(cid) if locality == Locality::Visitor => {
+                Self::not_found(format!(
+                    "block {cid} is not held by this telescope; it serves visitors from its own store only \
+                 (gateway.no_fetch), so it does not fetch it from the network"
+                ))
+            }
             NodeError::BlockNotFound(cid) => {
                 Self::not_found(format!("block {cid} was not found and cannot be retrieved"))
             }
@@ -73,7 +98,7 @@ impl std::error::Error for GatewayError {}
 
 impl From<NodeError> for GatewayError {
     fn from(e: NodeError) -> Self {
-        Self::from_node(e, false)
+        Self::from_node(e, Locality::Network)
     }
 }
 

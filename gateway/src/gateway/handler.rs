@@ -4,7 +4,7 @@ use super::GatewayContext;
 use super::car::{self, CarParams};
 use super::dagjson::{self, Codec};
 use super::dir;
-use super::error::{GatewayError, GwResult};
+use super::error::{GatewayError, GwResult, Locality};
 use super::file::{self, Content, FileMeta, with_headers};
 use super::headers::{self, Caching};
 use super::ipns::{self, NameTarget};
@@ -111,7 +111,15 @@ async fn serve(ctx: Arc<GatewayContext>, req: Request) -> GwResult<Response> {
         }
     };
     let (parts, _body) = req.into_parts();
+    let visitor = parts.extensions.get::<super::LocalOnly>().is_some();
     let greq = GatewayRequest::parse(&parts.uri, parts.headers, head)?;
+    let locality = if greq.only_if_cached() {
+        Locality::OnlyIfCached
+    } else if visitor {
+        Locality::Visitor
+    } else {
+        Locality::Network
+    };
     let want = negotiate(&greq)?;
     let (root, mut segments, caching, ipns_name) = match greq.ns {
         Namespace::Ipfs => {
@@ -125,7 +133,7 @@ async fn serve(ctx: Arc<GatewayContext>, req: Request) -> GwResult<Response> {
             })?;
             (root, Vec::new(), Caching::Immutable, None)
         }
-        Namespace::Ipns => match ipns::resolve(&ctx, &greq).await? {
+        Namespace::Ipns => match ipns::resolve(&ctx, &greq, !locality.may_fetch()).await? {
             NameTarget::Respond(r) => return Ok(r),
             NameTarget::Content {
                 record,
@@ -144,15 +152,14 @@ async fn serve(ctx: Arc<GatewayContext>, req: Request) -> GwResult<Response> {
     };
     let _: Option<IpnsName> = ipns_name;
     segments.extend(greq.segments.iter().cloned());
-    let only_if_cached = greq.only_if_cached();
     let src = GatewayBlocks::new(
         ctx.store.clone(),
         ctx.node.clone(),
         tokio::runtime::Handle::current(),
         ctx.fetch_timeout,
-        only_if_cached,
+        !locality.may_fetch(),
     );
-    let node_err = move |e| GatewayError::from_node(e, only_if_cached);
+    let node_err = move |e| GatewayError::from_node(e, locality);
     let (resolved, src) = blocking(move || {
         let r = resolve(&src, root, &segments);
         (r, src)
@@ -164,7 +171,7 @@ async fn serve(ctx: Arc<GatewayContext>, req: Request) -> GwResult<Response> {
         Want::Car(p) => car::serve(&greq, resolved, src, p, caching),
         Want::Codec(c) => serve_codec(&greq, resolved, c, caching),
         Want::IpnsRecord => unreachable_ipns_record(),
-        Want::Default => serve_default(&greq, resolved, src, caching, only_if_cached).await,
+        Want::Default => serve_default(&greq, resolved, src, caching, locality).await,
     }
 }
 
@@ -245,9 +252,9 @@ async fn serve_default(
     res: Resolved,
     src: GatewayBlocks,
     caching: Caching,
-    only_if_cached: bool,
+    locality: Locality,
 ) -> GwResult<Response> {
-    let node_err = move |e| GatewayError::from_node(e, only_if_cached);
+    let node_err = move |e| GatewayError::from_node(e, locality);
     match res.kind {
         NodeKind::File(_) | NodeKind::Raw(_) => {
             let etag = format!("\"{}\"", res.cid);

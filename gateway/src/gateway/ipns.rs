@@ -44,8 +44,17 @@ fn parse_name(s: &str) -> GwResult<IpnsName> {
     })
 }
 
-async fn fetch(ctx: &GatewayContext, name: &IpnsName) -> GwResult<(Vec<u8>, ValidatedRecord)> {
-    let lookup = tokio::time::timeout(ctx.fetch_timeout, ctx.names.record(name)).await;
+async fn fetch(
+    ctx: &GatewayContext,
+    name: &IpnsName,
+    local_only: bool,
+) -> GwResult<(Vec<u8>, ValidatedRecord)> {
+    let source = if local_only {
+        ctx.names.local_record(name)
+    } else {
+        ctx.names.record(name)
+    };
+    let lookup = tokio::time::timeout(ctx.fetch_timeout, source).await;
     let bytes = match lookup {
         Err(_) | Ok(Err(NameError::Timeout)) => {
             return Err(GatewayError::new(
@@ -76,7 +85,11 @@ async fn fetch(ctx: &GatewayContext, name: &IpnsName) -> GwResult<(Vec<u8>, Vali
 }
 
 /// Resolves the request's name to content (or a redirect).
-pub async fn resolve(ctx: &GatewayContext, req: &GatewayRequest) -> GwResult<NameTarget> {
+pub async fn resolve(
+    ctx: &GatewayContext,
+    req: &GatewayRequest,
+    local_only: bool,
+) -> GwResult<NameTarget> {
     let name = parse_name(&req.id)?;
     let canonical = name.to_string();
     if req.id != canonical && (req.id.starts_with('1') || req.id.starts_with("Qm")) {
@@ -93,7 +106,7 @@ pub async fn resolve(ctx: &GatewayContext, req: &GatewayRequest) -> GwResult<Nam
             Body::empty(),
         )));
     }
-    let (record, first) = fetch(ctx, &name).await?;
+    let (record, first) = fetch(ctx, &name, local_only).await?;
     let mut ttl = first.ttl;
     let mut value = first.value;
     for _ in 0..MAX_DEPTH {
@@ -123,7 +136,7 @@ pub async fn resolve(ctx: &GatewayContext, req: &GatewayRequest) -> GwResult<Nam
             }
             "ipns" => {
                 let next = id.parse::<IpnsName>().map_err(|_| bad_value())?;
-                let (_, v) = fetch(ctx, &next).await?;
+                let (_, v) = fetch(ctx, &next, local_only).await?;
                 ttl = match (ttl, v.ttl) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),

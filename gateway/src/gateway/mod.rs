@@ -28,7 +28,7 @@ mod resolve;
 mod sniff;
 mod source;
 
-pub use error::GatewayError;
+pub use error::{GatewayError, Locality};
 pub use names::{NameError, NameFuture, NameSource, NoNames, StaticNames};
 pub use range::{ByteRange, RangeError, parse_range};
 pub use sniff::content_type;
@@ -39,6 +39,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use wanda_node::net::NodeHandle;
 use wanda_node::store::Blockstore;
+
+/// A request extension: answer from the local store only — no Bitswap, no DHT name lookup
+/// (a missing block is a 404 that says why). The main listener adds it to visitors' requests
+/// when `gateway.no_fetch` is on, so the telescope is not an open gateway for the Internet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalOnly;
 
 /// Default time to wait for one block from the network.
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -26,6 +26,13 @@ pub type NameFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, NameError>
 pub trait NameSource: Send + Sync {
     /// Looks up the record of `name`.
     fn record<'a>(&'a self, name: &'a IpnsName) -> NameFuture<'a>;
+
+    /// Looks up the record of `name` without the network (caches, own records): for requests
+    /// answered from the local store only ([`super::LocalOnly`]). By default the same as
+    /// [`Self::record`], for sources that never use the network.
+    fn local_record<'a>(&'a self, name: &'a IpnsName) -> NameFuture<'a> {
+        self.record(name)
+    }
 }
 
 /// A source that knows no names (every lookup is [`NameError::NotFound`]).

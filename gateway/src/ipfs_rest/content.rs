@@ -36,6 +36,7 @@ pub async fn get(
     State(ctx): State<Arc<IpfsRestContext>>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
+    visitor: Option<axum::Extension<crate::gateway::LocalOnly>>,
 ) -> RestResult<Response> {
     let Path(input) = path.map_err(|e| RestError::invalid_cid(e.body_text()))?;
     let root = cid(&input)?;
@@ -52,7 +53,8 @@ pub async fn get(
     };
     let download = q.flag("download", false)?;
     let filename = q.value("filename").map(checked_filename).transpose()?;
-    let offline = q.flag("offline", false)?;
+    // visitors are answered from the local store only (gateway.no_fetch)
+    let offline = q.flag("offline", false)? || visitor.is_some();
     let timeout = q.timeout(ctx.fetch_timeout)?;
     match format {
         Format::Redirect => Ok(redirect(&root, download, filename.as_deref())),

@@ -17,10 +17,12 @@ mod upload;
 
 pub use error::{RestError, RestResult};
 
+use crate::http::staging::{Staging, stage_body};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +48,9 @@ pub struct IpfsRestContext {
     pub fetch_timeout: Duration,
     /// How long a dial may take.
     pub connect_timeout: Duration,
+    /// Where uploads are staged before they are imported (`None`: the system's temporary
+    /// folder — tests only).
+    pub staging_dir: Option<std::path::PathBuf>,
 }
 
 impl IpfsRestContext {
@@ -57,6 +62,7 @@ impl IpfsRestContext {
             storage_max,
             fetch_timeout: DEFAULT_FETCH_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            staging_dir: None,
         }
     }
 
@@ -79,6 +85,18 @@ impl IpfsRestContext {
 /// The `/api/ipfs/*` router. Merge it with the app's API router: its routes are more specific
 /// than a catch-all `/api/{*rest}`, so they win.
 pub fn router(ctx: Arc<IpfsRestContext>) -> Router {
+    let staging = {
+        let store = ctx.store.clone();
+        let max = ctx.storage_max;
+        Arc::new(Staging {
+            dir: ctx.staging_dir.clone(),
+            room: Arc::new(move || {
+                let used = store.stats().map_err(|e| e.to_string())?.disk_bytes;
+                Ok(max.saturating_sub(used))
+            }),
+            refuse,
+        })
+    };
     Router::new()
         .route("/api/ipfs/status", json_405(get(status::status)))
         .route("/api/ipfs/stats", json_405(get(status::stats)))
@@ -86,12 +104,25 @@ pub fn router(ctx: Arc<IpfsRestContext>) -> Router {
         .route("/api/ipfs/pins/{cid}", json_405(delete(pins::remove)))
         .route(
             "/api/ipfs/content",
-            json_405(post(upload::add)).layer(DefaultBodyLimit::disable()),
+            json_405(post(upload::add))
+                .layer::<_, std::convert::Infallible>(middleware::from_fn_with_state(
+                    staging, stage_body,
+                ))
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/api/ipfs/content/{cid}", json_405(get(content::get)))
         .route("/api/ipfs/peers", json_405(get(peers::list)))
         .route("/api/ipfs/peers/connect", json_405(post(peers::connect)))
         .with_state(ctx)
+}
+
+/// Refusals of the shared HTTP layers (staging, limits) in this envelope.
+pub fn refuse(status: StatusCode, code: &'static str, message: String) -> Response {
+    let code = match code {
+        "STORAGE_FULL" => "IPFS_STORAGE_FULL",
+        other => other,
+    };
+    RestError::new(status, code, message).into_response()
 }
 
 /// Other methods on a known path get WANDA's envelope (405 `METHOD_NOT_ALLOWED`).

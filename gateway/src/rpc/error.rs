@@ -71,6 +71,14 @@ impl RpcError {
         }
     }
 
+    /// Any status.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> Self {
+        RpcError {
+            status,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -23,12 +23,14 @@ mod stats;
 mod stream;
 mod swarm;
 
-pub use auth::{Authorizations, header_value};
+pub use crate::auth::header_value;
 pub use error::RpcError;
 
+use crate::http::limits::{RequestLimits, limit_requests};
+use crate::http::staging::{Staging, stage_body};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
@@ -48,34 +50,54 @@ pub struct RpcContext {
     pub repo_dir: std::path::PathBuf,
     /// `storage.max_storage` in bytes, for `repo/stat`.
     pub storage_max: u64,
-    /// Credentials every request must carry (none configured = open, loopback only).
-    pub auth: Authorizations,
+    /// Credentials and trusted origins (none configured = open, loopback only).
+    pub access: Arc<crate::auth::Access>,
+    /// Uploads (`add`, `block/put`, `dag/import`) are staged here before they are imported.
+    pub staging_dir: Option<std::path::PathBuf>,
+    /// HTTP limits of this listener.
+    pub limits: crate::http::HttpLimits,
+}
+
+fn refuse(status: StatusCode, _code: &'static str, message: String) -> Response {
+    RpcError::with_status(status, message).into_response_with_status()
 }
 
 /// The RPC router.
 pub fn router(ctx: Arc<RpcContext>) -> Router {
+    let staging = {
+        let store = ctx.store.clone();
+        let max = ctx.storage_max;
+        Arc::new(Staging {
+            dir: ctx.staging_dir.clone(),
+            room: Arc::new(move || {
+                let used = store.stats().map_err(|e| e.to_string())?.disk_bytes;
+                Ok(max.saturating_sub(used))
+            }),
+            refuse,
+        })
+    };
+    let upload = tower::ServiceBuilder::new()
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(staging, stage_body));
+    let limits = RequestLimits::new(
+        ctx.limits.max_requests,
+        ctx.limits.max_requests_per_client,
+        |_| false,
+        refuse,
+    );
     Router::new()
         .route("/api/v0/id", post(id::id))
         .route("/api/v0/version", post(id::version))
         .route("/api/v0/cat", post(files::cat))
-        .route(
-            "/api/v0/add",
-            post(add::add).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/api/v0/add", post(add::add).layer(upload.clone()))
         .route("/api/v0/get", post(get::get))
         .route("/api/v0/ls", post(ls::ls))
         .route("/api/v0/block/get", post(blocks::get))
-        .route(
-            "/api/v0/block/put",
-            post(blocks::put).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/api/v0/block/put", post(blocks::put).layer(upload.clone()))
         .route("/api/v0/block/stat", post(blocks::stat))
         .route("/api/v0/block/rm", post(blocks::rm))
         .route("/api/v0/dag/export", post(dag::export))
-        .route(
-            "/api/v0/dag/import",
-            post(dag::import).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/api/v0/dag/import", post(dag::import).layer(upload))
         .route("/api/v0/pin/add", post(pin::add))
         .route("/api/v0/pin/rm", post(pin::rm))
         .route("/api/v0/pin/ls", post(pin::ls))
@@ -100,10 +122,15 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/api/v0/stats/bw", post(stats::bw))
         .fallback(unknown_command)
         .layer(middleware::from_fn_with_state(
-            Arc::new(ctx.auth.clone()),
+            ctx.access.clone(),
             auth::require,
         ))
         .layer(middleware::from_fn(post_only))
+        .layer(middleware::from_fn_with_state(
+            ctx.limits.body,
+            crate::http::limits::time_bodies,
+        ))
+        .layer(middleware::from_fn_with_state(limits, limit_requests))
         .with_state(ctx)
 }
 
@@ -125,7 +152,6 @@ pub async fn serve(
     ctx: Arc<RpcContext>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ctx))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let opts = ctx.limits.serve.clone();
+    crate::http::serve(listener, router(ctx), opts, shutdown).await
 }

@@ -84,23 +84,27 @@ impl NodeHandle {
         Ok(name)
     }
 
-    /// Resolves `name` to its current value: from the cache while the record's TTL lasts, from
-    /// this node's own records without the network, else from the best valid record the DHT
-    /// returns within [`RESOLVE_TIMEOUT`].
-    pub async fn resolve_name(&self, name: &IpnsName) -> Result<ResolvedName> {
+    /// Resolves `name` without the network: from the cache while the record's TTL lasts, else
+    /// from this node's own records. `None` when neither has it.
+    pub async fn resolve_name_local(&self, name: &IpnsName) -> Result<Option<ResolvedName>> {
         if let Some((r, until)) = self.lock_cache().get(name)
             && *until > Instant::now()
         {
-            return Ok(r.clone());
+            return Ok(Some(r.clone()));
         }
         let local = self.local_names.clone();
         let n = *name;
         let own = tokio::task::spawn_blocking(move || local.get(&n))
             .await
             .map_err(|e| Error::InvalidInput(format!("resolve task failed: {e}")))??;
-        if let Some(bytes) = own
-            && let Ok((r, _)) = resolved(name, bytes)
-        {
+        Ok(own.and_then(|bytes| resolved(name, bytes).ok().map(|(r, _)| r)))
+    }
+
+    /// Resolves `name` to its current value: without the network when it can
+    /// ([`Self::resolve_name_local`]), else from the best valid record the DHT returns within
+    /// [`RESOLVE_TIMEOUT`].
+    pub async fn resolve_name(&self, name: &IpnsName) -> Result<ResolvedName> {
+        if let Some(r) = self.resolve_name_local(name).await? {
             return Ok(r);
         }
         let deadline = Instant::now() + RESOLVE_TIMEOUT;

@@ -110,20 +110,28 @@ pub struct ApiAuthorization {
     /// `bearer:TOKEN` (sent as `Authorization: Bearer TOKEN`) or `basic:USER:PASSWORD` (sent as
     /// HTTP Basic auth).
     pub auth_secret: String,
-    /// RPC path prefixes this credential may call, e.g. `["/api/v0"]` for everything or
-    /// `["/api/v0/cat", "/api/v0/id"]`. `/api/v0/version` is always allowed. Empty = nothing else.
+    /// Path prefixes this credential may call, on the RPC listener (`/api/v0`,
+    /// `/api/v0/cat`, …) and on the main listener (`/api/session`, `/api/mount`,
+    /// `/api/camera`, `/api/captures`, `/api/ipfs`, …); `/` = everything. Prefixes match whole
+    /// path segments. `/api/v0/version` is always allowed. Empty = nothing else.
     #[serde(default)]
     pub allowed_paths: Vec<String>,
 }
 
-/// The Kubo-compatible RPC API.
+/// Who may control the node and the telescope, on both HTTP listeners.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     /// Named credentials. With none, the RPC needs no credentials (and must stay on loopback);
-    /// with any, every request must carry one of them.
+    /// with any, every RPC request must carry one of them. On the main listener, changes of
+    /// state need one of them, unless they come from the same host (see docs/API.md).
     #[serde(default)]
     pub authorizations: std::collections::BTreeMap<String, ApiAuthorization>,
+    /// Web origins (`http://pi.local:3000`) trusted besides loopback ones: their pages may
+    /// change state (with a credential, or from the same host). Kubo's
+    /// `API.HTTPHeaders.Access-Control-Allow-Origin` habit.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 impl ApiConfig {
@@ -154,12 +162,34 @@ impl ApiConfig {
                 ));
             }
             for p in &auth.allowed_paths {
-                if !(p == "/api/v0" || p.starts_with("/api/v0/")) || p.ends_with('/') {
+                let clean = p == "/"
+                    || (p.starts_with("/api/")
+                        && !p.ends_with('/')
+                        && p[1..]
+                            .split('/')
+                            .all(|seg| !seg.is_empty() && seg != "." && seg != ".."));
+                if !clean {
                     return Err(bad(
                         "allowed_paths",
-                        format!("`{p}` is not /api/v0 or /api/v0/<command>"),
+                        format!(
+                            "`{p}` is not `/` (everything) or a route prefix like /api/v0, /api/v0/cat, /api/session, /api/ipfs/pins"
+                        ),
                     ));
                 }
+            }
+        }
+        for o in &self.allowed_origins {
+            let ok = (o.starts_with("http://") || o.starts_with("https://"))
+                && o.split_once("://").is_some_and(|(_, rest)| {
+                    !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
+                });
+            if !ok {
+                return Err(Error::BadConfigValue {
+                    key: "api.allowed_origins".into(),
+                    reason: format!(
+                        "`{o}` is not an origin like http://pi.local:3000 (scheme, host, optional port; no path)"
+                    ),
+                });
             }
         }
         Ok(())
@@ -358,7 +388,7 @@ fn check_multiaddr(key: &str, value: &str) -> Result<()> {
         })
 }
 
-/// Parses Kubo-style durations: `500ms`, `30s`, `2m`, `1h` (positive, finite).
+/// Parses Kubo-style durations: `500ms`, `30s`, `2m`, `1h`, `30d` (positive, finite).
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.')?);
     let n: f64 = num.parse().ok()?;
@@ -367,6 +397,7 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
         "s" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
+        "d" => n * 86400.0,
         _ => return None,
     };
     (secs.is_finite() && secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs))

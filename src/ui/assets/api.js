@@ -25,6 +25,12 @@ const TITLES = {
   NOT_FOUND: "Not available",
   IPFS_PUBLISH: "Publish failed (will retry)",
   NETWORK: "Telescope unreachable",
+  AUTH_REQUIRED: "Owner only",
+  AUTH_INVALID: "Login failed",
+  FORBIDDEN: "Not allowed",
+  CROSS_SITE_REFUSED: "Refused",
+  TOO_MANY_REQUESTS: "Busy",
+  TOO_MANY_VIEWERS: "Live view full",
 };
 
 /** An API failure: `code` (e.g. STORAGE_FULL), `status` (HTTP), `message` (human). */
@@ -61,6 +67,7 @@ export async function api(method, path, body) {
     // not JSON: report the HTTP status below
   }
   if (res.ok && json && json.success !== false) return json.data ?? json;
+  if (res.status === 401 && path !== "/api/auth/login") window.dispatchEvent(new CustomEvent("wanda:auth-required"));
   const code = (json && json.code) || (res.status === 507 ? "STORAGE_FULL" : `HTTP_${res.status}`);
   const detail = (json && (typeof json.error === "string" ? json.error : json.error?.message)) || `HTTP ${res.status} ${res.statusText}`;
   throw new ApiError(code, res.status, detail);

@@ -9,8 +9,10 @@ import * as session from "./session.js";
 import * as gallery from "./gallery.js";
 import * as network from "./network.js";
 import * as ipfs from "./ipfs.js";
+import * as auth from "./auth.js";
 
 theme.init();
+auth.init();
 live.start();
 camera.init();
 mount.init();
@@ -18,5 +20,5 @@ session.init();
 gallery.init();
 network.init();
 ipfs.init();
-window.wanda = { live };
+window.wanda = { live, auth };
 document.documentElement.dataset.ready = "true";
