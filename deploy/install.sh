@@ -126,6 +126,10 @@ if [ ! -e "$REPO/config.toml" ]; then
     # As the service user, so every file in the repo belongs to it.
     run runuser -u "$USER_NAME" -- env WANDA_REPO="$REPO" \
         "$PREFIX_BIN" --repo "$REPO" init --profile "$PROFILE"
+    if [ "$PROFILE" != local ]; then
+        say "the owner's token above controls the telescope; print it again with:"
+        say "  sudo -u $USER_NAME $PREFIX_BIN --repo $REPO auth owner"
+    fi
 else
     say "keeping existing repo $REPO"
 fi

@@ -21,10 +21,15 @@ const STAGING_DIR: &str = "staging";
 
 /// Both listeners' limits from the `http` config section.
 fn http_limits(cfg: &crate::app::config::HttpConfig) -> wanda_gateway::http::HttpLimits {
+    let defaults = wanda_gateway::http::HttpLimits::default();
     wanda_gateway::http::HttpLimits {
         max_requests: cfg.max_requests as usize,
         max_requests_per_client: cfg.max_requests_per_client as usize,
-        ..Default::default()
+        serve: wanda_gateway::http::ServeOptions {
+            header_timeout: cfg.header_timeout(),
+            ..defaults.serve
+        },
+        ..defaults
     }
 }
 

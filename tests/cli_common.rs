@@ -26,7 +26,11 @@ impl Wanda {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_wanda"));
+        // WANDA_TEST_BIN runs the tests against another build (e.g. to show an attack test
+        // fails on the code before its fix)
+        let bin = std::env::var_os("WANDA_TEST_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_wanda").into());
+        let mut c = Command::new(bin);
         c.arg("--repo").arg(&self.repo).env_remove("WANDA_REPO");
         c
     }
@@ -131,6 +135,8 @@ pub fn in_loopback_netns(name: &str) -> bool {
         out.status.success() && stdout.contains("1 passed"),
         "{name} inside a network namespace failed:\n{stdout}\n{stderr}"
     );
+    // what the test printed (measured figures), for `--no-capture` runs
+    print!("{stdout}");
     false
 }
 
@@ -195,5 +201,89 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A second host on a simulated LAN: a network namespace of its own (made by a `sleep` child
+/// under `unshare --net`), joined to the test's namespace by a veth pair. Call from inside
+/// [`in_loopback_netns`]. The test's side is `10.77.0.1/24`, the second host `10.77.0.2/24`.
+pub struct SecondHost {
+    holder: std::process::Child,
+    ns: std::fs::File,
+}
+
+impl SecondHost {
+    /// Our address on the LAN.
+    pub const HERE: &'static str = "10.77.0.1";
+    /// The second host's address.
+    pub const THERE: &'static str = "10.77.0.2";
+
+    /// Creates the namespace and the link.
+    pub fn new() -> Self {
+        let sh = |cmd: &str| {
+            let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let holder = Command::new("unshare")
+            .args(["--net", "sleep", "3600"])
+            .spawn()
+            .expect("unshare (util-linux)");
+        let pid = holder.id();
+        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+        let path = format!("/proc/{pid}/ns/net");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_link(&path).ok().is_none_or(|p| p == ours) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no namespace for the second host"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        sh("ip link add wanda-a type veth peer name wanda-b");
+        sh(&format!("ip link set wanda-b netns {pid}"));
+        sh(&format!(
+            "ip addr add {}/24 dev wanda-a && ip link set wanda-a up",
+            Self::HERE
+        ));
+        sh(&format!(
+            "nsenter --net={path} sh -c 'ip link set lo up && ip addr add {}/24 dev wanda-b && ip link set wanda-b up'",
+            Self::THERE
+        ));
+        let ns = std::fs::File::open(&path).unwrap();
+        SecondHost { holder, ns }
+    }
+
+    /// Runs `f` on a thread that lives in the second host's namespace: every socket it opens
+    /// is the second host's.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        use std::os::fd::AsRawFd;
+        let fd = self.ns.as_raw_fd();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                // SAFETY: setns on this thread only, with a namespace fd we hold open.
+                let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+                assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            })
+            .join()
+            .unwrap()
+        })
+    }
+}
+
+impl Default for SecondHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for SecondHost {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
     }
 }

@@ -26,6 +26,9 @@ use wanda_gateway::auth::Access;
 use wanda_gateway::http::HttpLimits;
 use wanda_gateway::http::limits::{RequestLimits, limit_requests, time_bodies};
 
+/// Largest body the app's JSON routes read (413 beyond).
+const JSON_BODY_LIMIT: usize = 64 * 1024;
+
 /// How the main listener is guarded.
 pub struct MainListener {
     /// Credentials and trusted origins (shared with the RPC listener).
@@ -93,6 +96,8 @@ pub fn router(app: Arc<App>, extra: Router, main: MainListener) -> Router {
         .route("/video_feed", get(video::video_feed))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .with_state(app.clone())
+        // the app's bodies are small JSON objects
+        .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::Extension(viewers))
         .merge(login_routes)
         .merge(crate::ui::router());

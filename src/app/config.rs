@@ -187,6 +187,9 @@ pub struct HttpConfig {
     pub max_video_viewers: u32,
     /// How long a web UI login lasts.
     pub login_lifetime: String,
+    /// A request's headers must arrive within this time (also how long an idle keep-alive
+    /// connection stays open).
+    pub header_timeout: String,
 }
 
 impl Default for HttpConfig {
@@ -196,11 +199,18 @@ impl Default for HttpConfig {
             max_requests_per_client: 32,
             max_video_viewers: 4,
             login_lifetime: "30d".into(),
+            header_timeout: "15s".into(),
         }
     }
 }
 
 impl HttpConfig {
+    /// `header_timeout` parsed.
+    pub fn header_timeout(&self) -> std::time::Duration {
+        wanda_node::repo::config::parse_duration(&self.header_timeout)
+            .unwrap_or(std::time::Duration::from_secs(15))
+    }
+
     /// `login_lifetime` parsed.
     pub fn login_lifetime(&self) -> std::time::Duration {
         wanda_node::repo::config::parse_duration(&self.login_lifetime)

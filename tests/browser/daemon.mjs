@@ -40,10 +40,11 @@ export class Daemon {
    * A new repo and its daemon. `config`: extra `wanda config KEY VALUE` pairs; `gatewayPort`:
    * a fixed port for the main listener (UI, API, gateway), else the OS picks one.
    */
-  static async create({ config = {}, gatewayPort = 0 } = {}) {
+  static async create({ config = {}, gatewayPort = 0, netns = null, host = null, init = [] } = {}) {
     const dir = mkdtempSync(join(tmpdir(), "wanda-ui-peer-"));
     const repo = join(dir, "repo");
     await wanda(repo, "init");
+    for (const args of init) await wanda(repo, ...args);
     const keys = {
       "addresses.api": "/ip4/127.0.0.1/tcp/0",
       "addresses.swarm": '["/ip4/127.0.0.1/tcp/0"]',
@@ -54,14 +55,21 @@ export class Daemon {
       ...config,
     };
     for (const [k, v] of Object.entries(keys)) await wanda(repo, "config", k, v);
-    const d = new Daemon(dir, repo);
+    const d = new Daemon(dir, repo, netns, host);
     await d.start();
     return d;
   }
 
-  constructor(dir, repo) {
+  /**
+   * `netns`: a network namespace path (`/proc/PID/ns/net`) to run the daemon in (another host
+   * of the test's simulated LAN); `host`: the address the tests reach its main listener at
+   * (default: the one in `$REPO/gateway`).
+   */
+  constructor(dir, repo, netns = null, host = null) {
     this.dir = dir;
     this.repo = repo;
+    this.netns = netns;
+    this.host = host;
     this.child = null;
     this.out = "";
     this.base = null;
@@ -70,7 +78,10 @@ export class Daemon {
   /** Starts (or restarts) the daemon on its repo and waits until the API answers. */
   async start() {
     for (const f of ["api", "gateway"]) rmSync(join(this.repo, f), { force: true });
-    this.child = spawn(WANDA, ["--repo", this.repo, "daemon"], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
+    const [cmd, args] = this.netns
+      ? ["nsenter", [`--net=${this.netns}`, WANDA, "--repo", this.repo, "daemon"]]
+      : [WANDA, ["--repo", this.repo, "daemon"]];
+    this.child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: ENV });
     this.child.stdout.on("data", (b) => { this.out += b; });
     this.child.stderr.on("data", (b) => { this.out += b; });
     const end = Date.now() + 60_000;
@@ -80,7 +91,7 @@ export class Daemon {
       await sleep(50);
     }
     const ma = readFileSync(join(this.repo, "gateway"), "utf8").trim().split("/");
-    this.base = `http://${ma[2]}:${ma[4]}`;
+    this.base = `http://${this.host || ma[2]}:${ma[4]}`;
     while (Date.now() < end) {
       try {
         if ((await fetch(`${this.base}/api/ipfs/status`)).ok) return this;

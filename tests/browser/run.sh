@@ -25,4 +25,4 @@ fi
 export WANDA="$wanda" CHROMIUM="$chromium" ARTIFACTS="${ARTIFACTS:-$root/target/browser-artifacts}"
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
 cd "$here"
-exec unshare --net sh -c "ip link set lo up && exec '$node' --test --test-concurrency=1 --test-reporter=spec qr.test.mjs ui.test.mjs resilience.test.mjs"
+exec unshare --net sh -c "ip link set lo up && exec '$node' --test --test-concurrency=1 --test-reporter=spec qr.test.mjs ui.test.mjs resilience.test.mjs access.test.mjs"
