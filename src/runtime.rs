@@ -149,7 +149,12 @@ impl Running {
         let mount = devices::open_mount(&app_cfg.mount)?;
         let camera = devices::open_configured_camera(&app_cfg.camera, &mount)?;
 
-        let cfg = NetConfig::from_config(repo.config())?;
+        let mut cfg = NetConfig::from_config(repo.config())?;
+        // nothing unchecked is forwarded or delivered on the announcement topic
+        cfg.validators.insert(
+            repo.config().pubsub.topic.clone(),
+            Arc::new(crate::app::replication::validate_message),
+        );
         let (node, node_task) = start(repo.key().clone(), cfg, repo.blockstore().clone()).await?;
         let republisher = repo.config().ipns.republish_every().map(|period| {
             wanda_node::net::Republisher {
@@ -281,27 +286,81 @@ impl Running {
         http_url(self.http_addr)
     }
 
-    /// Stops everything; removes `$REPO/api` and `$REPO/gateway`.
+    /// Stops everything; removes `$REPO/api` and `$REPO/gateway`. Every step has a deadline,
+    /// so a stalled part (a flooded event loop, a long response) cannot hold the process: the
+    /// publish queue and the store are crash-safe, so what a deadline cuts short is redone at
+    /// the next start.
     pub async fn shutdown(self) -> Result<()> {
-        self.app.shutdown().await;
+        let step = |what: &'static str, d: Duration| {
+            move |r: Result<(), tokio::time::error::Elapsed>| {
+                if r.is_err() {
+                    tracing::warn!("shutdown: {what} did not finish in {d:?}; going on");
+                }
+            }
+        };
+        let d = Duration::from_secs(6);
+        step("the app", d)(tokio::time::timeout(d, self.app.shutdown()).await);
         if let Some(r) = &self.republisher {
             r.abort();
         }
-        for (tx, task) in self.servers {
+        // long-lived responses (MJPEG, Socket.IO) would hold a graceful shutdown open
+        let servers = futures::future::join_all(self.servers.into_iter().map(|(tx, task)| {
             let _ = tx.send(());
-            // long-lived responses (MJPEG, Socket.IO) would hold a graceful shutdown open
-            let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
-        }
-        self.node.shutdown().await?;
-        let _ = self.node_task.await;
+            async move {
+                if tokio::time::timeout(Duration::from_secs(3), task)
+                    .await
+                    .is_err()
+                {
+                    tracing::debug!("shutdown: an HTTP listener still had open responses");
+                }
+            }
+        }));
+        servers.await;
+        let d = Duration::from_secs(3);
+        step("the network node", d)(
+            tokio::time::timeout(d, async {
+                let _ = self.node.shutdown().await;
+            })
+            .await,
+        );
+        let node_task = self.node_task;
+        node_task.abort();
+        let _ = node_task.await;
         // fetched blocks were committed without fsync; make them durable before exiting
-        if let Err(e) = self.repo.blockstore().persist() {
-            tracing::warn!("could not make cached blocks durable at shutdown: {e}");
+        let store = self.repo.blockstore().clone();
+        let persist = tokio::task::spawn_blocking(move || store.persist());
+        match tokio::time::timeout(Duration::from_secs(5), persist).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => {
+                tracing::warn!("could not make cached blocks durable at shutdown: {e}")
+            }
+            _ => {
+                tracing::warn!("shutdown: persisting cached blocks did not finish; they are cache")
+            }
         }
         let _ = std::fs::remove_file(self.repo.dir().join("api"));
         let _ = std::fs::remove_file(self.repo.dir().join("gateway"));
         Ok(())
     }
+}
+
+/// After the first SIGINT/SIGTERM: a second one, or `grace` passing, ends the process at once
+/// (from its own thread, so a runtime whose workers are all busy cannot hold it). The store and
+/// the publish queue are crash-safe.
+pub fn exit_watchdog(grace: Duration) {
+    std::thread::Builder::new()
+        .name("wanda-exit-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(grace);
+            eprintln!("shutdown took longer than {grace:?}; exiting now");
+            std::process::exit(1);
+        })
+        .ok();
+    tokio::spawn(async {
+        wait_for_signal().await;
+        eprintln!("second interrupt: exiting now");
+        std::process::exit(130);
+    });
 }
 
 /// Waits for SIGINT or SIGTERM.

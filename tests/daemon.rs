@@ -81,27 +81,24 @@ fn two_daemons_connect_and_exchange_pubsub_messages() {
     assert!(out.contains("success"), "{out}");
     let a_id = a.addr().rsplit('/').next().unwrap().to_string();
     assert!(b.w.ok(&["swarm", "peers"]).contains(&a_id));
-    // A subscribes; B waits until it sees A on the topic, then publishes
+    // A subscribes; B waits until it sees A on the topic, then publishes (on a topic of its
+    // own: the announcement topic takes only signed announcements, tests/hostile_peers.rs)
     let sub =
         a.w.cmd()
-            .args(["pubsub", "sub", "/wanda-telescope", "--count", "1"])
+            .args(["pubsub", "sub", "/first-light", "--count", "1"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while !b
-        .w
-        .ok(&["pubsub", "peers", "/wanda-telescope"])
-        .contains(&a_id)
-    {
+    while !b.w.ok(&["pubsub", "peers", "/first-light"]).contains(&a_id) {
         assert!(
             std::time::Instant::now() < deadline,
             "B never saw A's subscription"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(a.w.ok(&["pubsub", "ls"]).contains("/wanda-telescope"));
-    b.w.ok(&["pubsub", "pub", "/wanda-telescope", "first light"]);
+    assert!(a.w.ok(&["pubsub", "ls"]).contains("/first-light"));
+    b.w.ok(&["pubsub", "pub", "/first-light", "first light"]);
     let got = sub.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "first light");
     assert!(a.stop() && b.stop());

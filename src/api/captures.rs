@@ -284,3 +284,19 @@ pub async fn peers(State(app): State<Arc<App>>) -> ApiResult {
     rows.sort_by_key(|p| std::cmp::Reverse(p.last_seen_ms));
     Ok(ok(json!({ "peers": rows }), "Peers retrieved"))
 }
+
+/// `GET /api/network/stats`: what replication refused since start (captures over budget,
+/// receipts dropped, forged messages, rows pruned to keep the tables bounded).
+pub async fn network_stats(State(app): State<Arc<App>>) -> ApiResult {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = &app.replication;
+    Ok(ok(
+        json!({
+            "refused_captures": s.refused_captures.load(Relaxed),
+            "receipts_dropped": s.receipts_dropped.load(Relaxed),
+            "forged": s.forged.load(Relaxed),
+            "pruned": s.pruned.load(Relaxed),
+        }),
+        "Replication counters",
+    ))
+}

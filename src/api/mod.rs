@@ -92,6 +92,7 @@ pub fn router(app: Arc<App>, extra: Router, main: MainListener) -> Router {
         .route("/api/thumbnails/{*path}", get(captures::thumbnail))
         .route("/api/network/captures", get(captures::network))
         .route("/api/network/peers", get(captures::peers))
+        .route("/api/network/stats", get(captures::network_stats))
         .route("/api/network/peers/{peer_id}/pins", get(peer_pins::list))
         .route("/video_feed", get(video::video_feed))
         .route("/api/{*rest}", axum::routing::any(unknown_api))

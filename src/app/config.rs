@@ -121,6 +121,10 @@ pub struct ReplicationConfig {
     pub peers: Vec<String>,
     /// Stop replicating once the store holds this much.
     pub max_space: String,
+    /// Bytes of one telescope's captures held here at most.
+    pub max_space_per_peer: String,
+    /// Captures announced by peers kept in the network gallery (oldest dropped first).
+    pub max_gallery: u32,
 }
 
 impl Default for ReplicationConfig {
@@ -130,6 +134,8 @@ impl Default for ReplicationConfig {
             replicas: 2,
             peers: vec![],
             max_space: "5GB".into(),
+            max_space_per_peer: "1GB".into(),
+            max_gallery: 10_000,
         }
     }
 }
@@ -327,6 +333,11 @@ impl AppConfig {
             .map_err(|e| anyhow::anyhow!("captures.min_free_space: {e}"))?;
         parse_size(&self.replication.max_space)
             .map_err(|e| anyhow::anyhow!("replication.max_space: {e}"))?;
+        parse_size(&self.replication.max_space_per_peer)
+            .map_err(|e| anyhow::anyhow!("replication.max_space_per_peer: {e}"))?;
+        if !(10..=1_000_000).contains(&self.replication.max_gallery) {
+            bail!("replication.max_gallery: must be 10..=1000000");
+        }
         for p in &self.replication.peers {
             p.parse::<libp2p::PeerId>()
                 .map_err(|e| anyhow::anyhow!("replication.peers: {p:?} is not a peer id ({e})"))?;

@@ -2,6 +2,8 @@
 //! PIN_STATUS tables and the durable publish queue. Every write is one durable redb
 //! transaction, so a capture's row and its publish job appear together or not at all.
 
+pub mod network;
+
 use super::rows::{CaptureRow, LoginRow, PeerRow, PinStatusRow, PublishJob, SessionRow};
 use anyhow::{Context, Result};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};

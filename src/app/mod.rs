@@ -99,6 +99,8 @@ pub struct App {
     pub blocks: Blockstore,
     /// Our gateway's base URL.
     pub gateway_url: Option<String>,
+    /// What replication refused.
+    pub replication: Arc<replication::ReplicationStats>,
     stop_publisher: watch::Sender<bool>,
     publisher_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -187,6 +189,7 @@ impl App {
             }),
         };
         let (stop_publisher, stop_rx) = watch::channel(false);
+        let replication_stats = Arc::new(replication::ReplicationStats::default());
         if let Some(node) = &parts.node {
             tokio::spawn(peers::watch_peers(
                 node.clone(),
@@ -210,8 +213,11 @@ impl App {
                     replicas: config.replication.replicas,
                     peers: config.replication.peers.clone(),
                     max_bytes: config::parse_size(&config.replication.max_space)?,
+                    max_bytes_per_peer: config::parse_size(&config.replication.max_space_per_peer)?,
+                    max_gallery: config.replication.max_gallery as usize,
                     fetch_timeout: std::time::Duration::from_secs(60),
                 },
+                stats: replication_stats.clone(),
             };
             tokio::spawn(r.run(stop_rx.clone()));
         }
@@ -259,6 +265,7 @@ impl App {
             node: parts.node,
             blocks: parts.store,
             gateway_url: parts.gateway_url,
+            replication: replication_stats,
             stop_publisher,
             publisher_task: Mutex::new(Some(task)),
         }))

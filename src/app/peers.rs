@@ -1,8 +1,10 @@
 //! Peer bookkeeping: polls the node's connections, keeps PEER rows (address, last seen,
 //! WANDA or not), emits `peer_connected` / `peer_disconnected` on `/ws/ipfs`, and when a peer
 //! arrives makes postponed announcements due at once (they were waiting for a listener). When a
-//! peer starts listening on the announcement topic, our newest announcements (ours and those
-//! we heard from others) are replayed so it catches up on what it missed. When a WANDA peer
+//! peer starts listening on the announcement topic, our own newest announcements are replayed
+//! so it catches up on what it missed (never others': a message must be signed by the telescope
+//! it names, so only the origin can repeat it). WANDA peers are protected from connection
+//! trimming. When a WANDA peer
 //! arrives we also ask it for its pin list, so our replica counts match what it really holds
 //! (`replication::peer_pins`).
 
@@ -53,13 +55,18 @@ pub async fn watch_peers(
                         last_seen_ms: now_ms(),
                         location: prev.as_ref().and_then(|r| r.location.clone()),
                         is_wanda_node: p.is_wanda,
-                        images_shared: prev.map_or(0, |r| r.images_shared),
+                        images_shared: prev.as_ref().map_or(0, |r| r.images_shared),
+                        bytes_replicated: prev.map_or(0, |r| r.bytes_replicated),
                     };
                     if let Err(e) = db.put_peer(&row) {
                         tracing::warn!("peer row: {e:#}");
                     }
                     if p.is_wanda {
                         sync_pins(&node, &db, &events, &p.peer);
+                        // telescopes we work with are kept when connections are trimmed
+                        if let Ok(id) = p.peer.parse() {
+                            let _ = node.protect(id, "wanda", true).await;
+                        }
                     }
                     events.emit(
                         NS_IPFS,
@@ -87,7 +94,6 @@ pub async fn watch_peers(
                     on_topic.iter().map(|p| p.to_string()).collect();
                 if on_topic.iter().any(|p| !topic_known.contains(p)) {
                     replay_recent(&db);
-                    replay_network(&node, &db, &topic).await;
                     wake.notify_one();
                 }
                 topic_known = on_topic;
@@ -135,23 +141,6 @@ fn replay_recent(db: &MetadataDb) {
             attempts: 0,
             not_before_ms: 0,
         });
-    }
-}
-
-/// Re-publishes the newest announcements we received from peers, so a telescope that was away
-/// learns about captures of peers it is not directly connected to.
-async fn replay_network(node: &NodeHandle, db: &MetadataDb, topic: &str) {
-    let Ok(mut list) = db.network_captures() else {
-        return;
-    };
-    list.sort_by_key(|v| std::cmp::Reverse(v["timestamp_ms"].as_u64().unwrap_or(0)));
-    for v in list.into_iter().take(REPLAY) {
-        let Ok(a) = serde_json::from_value::<wanda_node::net::CaptureAnnouncement>(v) else {
-            continue;
-        };
-        if let Err(e) = node.publish(topic, a.to_bytes()).await {
-            tracing::debug!("replaying {}: {e}", a.cid);
-        }
     }
 }
 

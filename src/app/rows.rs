@@ -155,6 +155,9 @@ pub struct PeerRow {
     pub is_wanda_node: bool,
     /// How many of its captures we hold.
     pub images_shared: u64,
+    /// Bytes of its captures we fetched and pinned (`replication.max_space_per_peer`).
+    #[serde(default)]
+    pub bytes_replicated: u64,
 }
 
 /// Who pins one of our captures (PIN_STATUS).

@@ -15,6 +15,7 @@ pub fn run(dir: &Path) -> Result<()> {
         println!("Daemon is ready");
         wait_for_signal().await;
         println!("Received interrupt signal, shutting down...");
+        crate::runtime::exit_watchdog(std::time::Duration::from_secs(20));
         running.shutdown().await
     })
 }

@@ -97,6 +97,7 @@ async fn demo(repo: Repo, args: DemoArgs, size: (u32, u32)) -> Result<()> {
         r = session(&running, &args) => r,
         _ = wait_for_signal() => {
             println!("Received interrupt signal, shutting down...");
+            crate::runtime::exit_watchdog(std::time::Duration::from_secs(20));
             running.shutdown().await?;
             return Ok(());
         }
@@ -110,6 +111,7 @@ async fn demo(repo: Repo, args: DemoArgs, size: (u32, u32)) -> Result<()> {
         );
         wait_for_signal().await;
         println!("Received interrupt signal, shutting down...");
+        crate::runtime::exit_watchdog(std::time::Duration::from_secs(20));
     }
     running.shutdown().await?;
     result

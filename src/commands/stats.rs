@@ -10,6 +10,9 @@ use std::path::Path;
 pub enum StatsCommand {
     /// Bandwidth totals and current rates.
     Bw,
+    /// Defences against hostile peers: connections refused and trimmed, messages rejected,
+    /// peers penalised.
+    Limits,
 }
 
 /// SI units, like Kubo's `humanize.Bytes`.
@@ -40,6 +43,18 @@ pub fn run(dir: &Path, cmd: StatsCommand) -> Result<()> {
             println!("TotalOut: {}", human(f("TotalOut")));
             println!("RateIn: {}/s", human(f("RateIn")));
             println!("RateOut: {}/s", human(f("RateOut")));
+        }
+        StatsCommand::Limits => {
+            let v = call(&base, "stats/limits", &[], None)?;
+            let n = |k: &str| v[k].as_u64().unwrap_or_default();
+            println!("Limits");
+            println!("Peers: {}", n("peers"));
+            println!("Connections: {}", n("connections"));
+            println!("ConnectionsRefused: {}", n("connections_refused"));
+            println!("ConnectionsTrimmed: {}", n("connections_trimmed"));
+            println!("PubsubRejected: {}", n("pubsub_rejected"));
+            println!("PubsubIgnored: {}", n("pubsub_ignored"));
+            println!("PeersPenalised: {}", n("peers_penalised"));
         }
     }
     Ok(())

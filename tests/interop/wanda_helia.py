@@ -17,7 +17,18 @@ sys.path.insert(0, str(HERE / "helia"))
 from helia_client import HeliaPeer  # noqa: E402
 from interop_common import Tally, WandaDaemon, seed_bytes, wait_for_subscriber  # noqa: E402
 
-TOPIC = "/wanda-telescope"
+# raw messages go on a topic of their own: the announcement topic takes only announcements and
+# receipts signed by the node they name (anything else is rejected, see docs/NETWORK.md)
+TOPIC = "/wanda-interop"
+APP_TOPIC = "/wanda-telescope"
+
+
+def announcement(node: str) -> bytes:
+    """A capture announcement (format version 1) signed, as gossipsub does, by `node`."""
+    import json
+    return json.dumps({"version": 1, "cid": "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
+                       "node": node, "session": "interop", "timestamp_ms": 1, "size": 1,
+                       "kind": "jpeg"}).encode()
 DHT_PROTOCOL = "/ipfs/kad/1.0.0"
 
 
@@ -67,6 +78,18 @@ def main() -> int:
             except Exception as e:  # noqa: BLE001
                 sub.kill()
                 t.check("gossipsub Helia->WANDA", False, str(e))
+            # the announcement topic: Helia's announcement naming Helia passes WANDA's validator
+            # (author = signer across implementations; forged ones: tests/hostile_peers.rs)
+            sub = d.subscribe(APP_TOPIC)
+            try:
+                genuine = announcement(h.peer_id)
+                out = wait_for_subscriber(sub, lambda: h.publish(APP_TOPIC, genuine, timeout_ms=5_000),
+                                          deadline=20)
+                t.check("announcement Helia->WANDA (signed by its node)",
+                        f'"node":"{h.peer_id}"' in out.replace(" ", ""), out or "no message")
+            except Exception as e:  # noqa: BLE001
+                sub.kill()
+                t.check("announcement Helia->WANDA (signed by its node)", False, str(e))
             # gossipsub: WANDA -> Helia
             h.subscribe(TOPIC)
             if d.wait_topic_peer(TOPIC, h.peer_id):

@@ -18,7 +18,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from interop_common import Tally, WandaDaemon, seed_bytes, wait_for_subscriber  # noqa: E402
 from kubo import Kubo, hard_exit  # noqa: E402
 
-TOPIC = "/wanda-telescope"
+# raw messages go on a topic of their own: the announcement topic takes only announcements and
+# receipts signed by the node they name (anything else is rejected, see docs/NETWORK.md)
+TOPIC = "/wanda-interop"
+APP_TOPIC = "/wanda-telescope"
+
+
+def announcement(node: str) -> bytes:
+    """A capture announcement (format version 1) signed, as gossipsub does, by `node`."""
+    import json
+    return json.dumps({"version": 1, "cid": "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
+                       "node": node, "session": "interop", "timestamp_ms": 1, "size": 1,
+                       "kind": "jpeg"}).encode()
 
 
 def main() -> int:
@@ -75,6 +86,18 @@ def main() -> int:
             time.sleep(0.2)
         out = wait_for_subscriber(sub, lambda: kubo.publish(krepo, TOPIC, b"from kubo"), deadline=20)
         t.check("gossipsub Kubo->WANDA", out.strip() == "from kubo", out or "no message")
+
+        # gossipsub on the announcement topic: Kubo's RSA-signed announcement naming Kubo passes
+        # WANDA's validator (author = signer across implementations; forged ones are refused,
+        # tests/hostile_peers.rs, and would graylist Kubo for the rest of this run)
+        sub = d.subscribe(APP_TOPIC)
+        deadline = time.time() + 20
+        while d.peer_id not in (kubo.pubsub_peers(krepo, APP_TOPIC) or []) and time.time() < deadline:
+            time.sleep(0.2)
+        genuine = announcement(k_id)
+        out = wait_for_subscriber(sub, lambda: kubo.publish(krepo, APP_TOPIC, genuine), deadline=20)
+        t.check("announcement Kubo->WANDA (signed by its node)", f'"node":"{k_id}"' in out.replace(" ", ""),
+                out or "no message")
 
         # gossipsub: WANDA -> Kubo
         sub_id = kubo.subscribe(krepo, TOPIC)

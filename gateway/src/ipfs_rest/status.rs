@@ -93,5 +93,18 @@ pub async fn stats(State(ctx): State<Arc<IpfsRestContext>>) -> RestResult<Respon
         "max_bytes": ctx.storage_max,
         "pins": {"recursive": recursive, "direct": direct, "total": recursive + direct},
         "bandwidth": bandwidth(ctx.node.as_ref()),
+        "limits": limits(ctx.node.as_ref()).await,
     })))
+}
+
+/// The node's defence counters (`null` offline): connections refused and trimmed, pub/sub
+/// messages rejected or ignored, peers penalised.
+async fn limits(node: Option<&NodeHandle>) -> Value {
+    match node {
+        Some(n) => match tokio::time::timeout(std::time::Duration::from_secs(2), n.stats()).await {
+            Ok(Ok(s)) => serde_json::to_value(s).unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        None => Value::Null,
+    }
 }

@@ -120,6 +120,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/api/v0/name/publish", post(name::publish))
         .route("/api/v0/name/resolve", post(name::resolve))
         .route("/api/v0/stats/bw", post(stats::bw))
+        .route("/api/v0/stats/limits", post(stats::limits))
         .fallback(unknown_command)
         .layer(middleware::from_fn_with_state(
             ctx.access.clone(),

@@ -6,15 +6,17 @@ use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
     StreamProtocol, autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad,
-    mdns, ping, relay,
+    mdns, memory_connection_limits, ping, relay,
 };
 use std::time::Duration;
 
 /// Every protocol the node speaks.
 #[derive(NetworkBehaviour)]
 pub struct NodeBehaviour {
-    /// Caps established connections.
+    /// Caps pending and established connections (in all, per peer).
     pub limits: connection_limits::Behaviour,
+    /// Refuses new connections while the process uses too much memory.
+    pub memory: memory_connection_limits::Behaviour,
     /// `/ipfs/id/1.0.0`.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -68,16 +70,34 @@ impl NodeBehaviour {
             _ => None,
         });
 
+        // signatures checked (Strict), every message held until judged (validate_messages,
+        // net/pubsub.rs), small messages and control lists, a bounded seen-cache
         let gossip_cfg = gossipsub::ConfigBuilder::default()
             .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            .max_transmit_size(super::pubsub::MAX_TRANSMIT_SIZE)
+            .max_publish_messages(256)
+            .max_ihave_messages_heartbeat(10)
+            .max_control_messages_sent(1000)
+            .duplicate_cache_time(Duration::from_secs(120))
             .heartbeat_interval(Duration::from_millis(700))
             .build()
             .map_err(|e| Error::InvalidInput(format!("gossipsub config: {e}")))?;
-        let gossipsub = gossipsub::Behaviour::new(
+        let mut gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(key.clone()),
             gossip_cfg,
         )
         .map_err(|e| Error::InvalidInput(format!("gossipsub: {e}")))?;
+        let scored = cfg
+            .validators
+            .topics()
+            .map(|t| gossipsub::IdentTopic::new(t.clone()).hash());
+        gossipsub
+            .with_peer_score(
+                super::pubsub::score_params(scored),
+                super::pubsub::score_thresholds(),
+            )
+            .map_err(|e| Error::InvalidInput(format!("gossipsub scoring: {e}")))?;
 
         let mdns = if cfg.mdns {
             Some(
@@ -87,11 +107,22 @@ impl NodeBehaviour {
         } else {
             None
         };
+        let l = &cfg.limits;
         let limits = connection_limits::ConnectionLimits::default()
-            .with_max_established(Some(cfg.max_connections))
-            .with_max_established_per_peer(Some(4));
+            .with_max_established(Some(l.max_connections))
+            .with_max_established_per_peer(Some(l.max_connections_per_peer))
+            .with_max_pending_incoming(Some(l.max_pending))
+            .with_max_pending_outgoing(Some(l.max_pending));
+        let mut limits = connection_limits::Behaviour::new(limits);
+        for addr in &cfg.peering {
+            if let Some(libp2p::multiaddr::Protocol::P2p(p)) = addr.iter().last() {
+                // peering peers are kept whatever the limits say (Kubo's Peering)
+                limits.bypass_peer_id(&p);
+            }
+        }
         Ok(NodeBehaviour {
-            limits: connection_limits::Behaviour::new(limits),
+            limits,
+            memory: memory_connection_limits::Behaviour::with_max_percentage(l.max_memory_fraction),
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), key.public())
                     .with_agent_version(super::AGENT_VERSION.into()),

@@ -28,6 +28,10 @@ pub struct NetConfig {
     pub topic: String,
     /// How often provider records are re-announced.
     pub reprovide_interval: Duration,
+    /// Limits against hostile and greedy peers.
+    pub limits: super::limits::NetLimits,
+    /// Application validators of pub/sub topics (set by the app, not the config file).
+    pub validators: super::pubsub::Validators,
 }
 
 fn addrs(key: &str, list: &[String]) -> Result<Vec<Multiaddr>> {
@@ -55,6 +59,20 @@ impl NetConfig {
             max_connections: cfg.network.max_connections,
             topic: cfg.pubsub.topic.clone(),
             reprovide_interval: Duration::from_secs(12 * 3600),
+            limits: super::limits::NetLimits {
+                max_connections: cfg.network.max_connections,
+                max_connections_per_peer: cfg.swarm.max_connections_per_peer,
+                max_pending: cfg.swarm.max_pending_connections,
+                low_water: cfg.swarm.conn_low_water,
+                high_water: cfg.swarm.conn_high_water,
+                grace: crate::repo::config::parse_duration(&cfg.swarm.conn_grace_period)
+                    .unwrap_or(Duration::from_secs(20)),
+                max_memory_fraction: f64::from(cfg.swarm.max_memory_percent) / 100.0,
+                max_streams: cfg.swarm.max_streams_per_connection as usize,
+                peer_rate: cfg.pubsub.peer_rate,
+                peer_burst: cfg.pubsub.peer_burst,
+            },
+            validators: Default::default(),
         })
     }
 
@@ -71,6 +89,8 @@ impl NetConfig {
             max_connections: 128,
             topic: "/wanda-telescope".into(),
             reprovide_interval: Duration::from_secs(12 * 3600),
+            limits: Default::default(),
+            validators: Default::default(),
         }
     }
 }

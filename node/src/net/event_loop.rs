@@ -43,6 +43,15 @@ pub(super) struct EventLoop {
     name_lookups: HashMap<kad::QueryId, names::NameLookup>,
     /// Traffic counters, sampled every second for rates.
     bandwidth: super::bandwidth::BandwidthMeter,
+    /// Trims connections between the watermarks.
+    conn_mgr: super::limits::ConnManager,
+    /// Pub/sub messages per author.
+    pubsub_rate: super::limits::RateLimiter,
+    /// When rejected pub/sub messages were last logged (one line a minute at most).
+    last_reject_log: Option<std::time::Instant>,
+    /// Peers penalised this hour (counted once each).
+    penalised_peers: std::collections::HashSet<PeerId>,
+    penalised_at: std::time::Instant,
 }
 
 impl EventLoop {
@@ -55,7 +64,6 @@ impl EventLoop {
         EventLoop {
             swarm,
             commands,
-            cfg,
             listen_addrs: Vec::new(),
             peers: HashMap::new(),
             pending_dials: HashMap::new(),
@@ -67,6 +75,15 @@ impl EventLoop {
             name_puts: HashMap::new(),
             name_lookups: HashMap::new(),
             bandwidth,
+            conn_mgr: Default::default(),
+            pubsub_rate: super::limits::RateLimiter::new(
+                cfg.limits.peer_rate,
+                cfg.limits.peer_burst,
+            ),
+            cfg,
+            last_reject_log: None,
+            penalised_peers: Default::default(),
+            penalised_at: std::time::Instant::now(),
         }
     }
 
@@ -107,6 +124,11 @@ impl EventLoop {
             .cloned()
             .collect();
         for addr in addrs {
+            if let Some(peer) = peer_of(&addr)
+                && self.cfg.peering.contains(&addr)
+            {
+                self.conn_mgr.protect(peer, "peering", true);
+            }
             if let Some(peer) = peer_of(&addr) {
                 self.swarm
                     .behaviour_mut()
@@ -131,6 +153,7 @@ impl EventLoop {
                 _ = tick.tick() => {
                     self.bandwidth.sample();
                     self.tick_names();
+                    self.trim_connections();
                 }
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(reply)) => {
@@ -274,8 +297,11 @@ impl EventLoop {
             Command::Stats(r) => {
                 let mut stats = self.stats;
                 stats.peers = self.peers.len();
+                stats.connections = self.conn_mgr.total();
+                stats.connections_trimmed = self.conn_mgr.trimmed;
                 let _ = r.send(Ok(stats));
             }
+            Command::Protect(peer, tag, on) => self.conn_mgr.protect(peer, &tag, on),
             Command::PutName(name, record, r) => self.put_name(name, record, r),
             Command::GetName(name, deadline, r) => self.get_name(name, deadline, r),
             Command::PeerPins {
@@ -313,6 +339,9 @@ impl EventLoop {
                     identify: None,
                 });
                 st.connections += 1;
+                let n = st.connections;
+                self.conn_mgr
+                    .connections(peer_id, n, std::time::Instant::now());
                 if let Some(r) = self.pending_dials.remove(&connection_id) {
                     let _ = r.send(Ok(peer_id));
                 }
@@ -327,12 +356,22 @@ impl EventLoop {
                 } else if let Some(st) = self.peers.get_mut(&peer_id) {
                     st.connections = num_established;
                 }
+                self.conn_mgr
+                    .connections(peer_id, num_established, std::time::Instant::now());
+            }
+            SwarmEvent::IncomingConnectionError { error, .. } => {
+                if matches!(error, libp2p::swarm::ListenError::Denied { .. }) {
+                    self.stats.connections_refused += 1;
+                }
             }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
                 error,
                 ..
             } => {
+                if matches!(error, libp2p::swarm::DialError::Denied { .. }) {
+                    self.stats.connections_refused += 1;
+                }
                 if let Some(r) = self.pending_dials.remove(&connection_id) {
                     let _ = r.send(Err(Error::InvalidInput(format!("dial failed: {error}"))));
                 }
@@ -378,16 +417,17 @@ impl EventLoop {
                         record: Some(record),
                     },
             }) => self.on_inbound_provider(record),
-            NodeBehaviourEvent::Gossipsub(gossipsub::Event::Message { message, .. }) => {
-                self.stats.pubsub_received += 1;
-                if let Some((name, tx)) = self.topics.get(&message.topic) {
-                    let _ = tx.send(PubsubMessage {
-                        topic: name.clone(),
-                        from: message.source.map(|p| p.to_string()),
-                        data: message.data,
-                        seqno: message.sequence_number,
-                    });
-                }
+            NodeBehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => self.on_pubsub_message(propagation_source, message_id, message),
+            NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::BlockReceived {
+                from,
+                ..
+            }) => self.conn_mgr.useful(&from, std::time::Instant::now()),
+            NodeBehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
+                self.conn_mgr.useful(&peer, std::time::Instant::now());
             }
             NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::NeedProviders { cid }) => {
                 // no connected peer has it: ask the DHT and dial whoever provides it
@@ -470,6 +510,113 @@ impl EventLoop {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+impl EventLoop {
+    /// Judges a pub/sub message (rate limit, then the topic's validator), reports the verdict
+    /// to gossipsub (which forwards only accepted messages) and delivers accepted ones.
+    fn on_pubsub_message(
+        &mut self,
+        source: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        use super::pubsub::Verdict;
+        let now = std::time::Instant::now();
+        let name = self.topics.get(&message.topic).map(|(n, _)| n.clone());
+        let verdict = match message.source {
+            None => Verdict::Reject("unsigned".into()),
+            Some(author) if !self.pubsub_rate.allow(author, now) => {
+                Verdict::Ignore(format!("{author} is over its rate"))
+            }
+            Some(author) => match name.as_deref().and_then(|n| self.cfg.validators.get(n)) {
+                Some(v) => v(Some(&author), &message.data),
+                None => Verdict::Accept,
+            },
+        };
+        let acceptance = match &verdict {
+            Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+            Verdict::Reject(_) => gossipsub::MessageAcceptance::Reject,
+            Verdict::Ignore(_) => gossipsub::MessageAcceptance::Ignore,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, acceptance);
+        match verdict {
+            Verdict::Accept => {
+                self.stats.pubsub_received += 1;
+                self.conn_mgr.useful(&source, now);
+                if let (Some(name), Some((_, tx))) = (name, self.topics.get(&message.topic)) {
+                    let _ = tx.send(PubsubMessage {
+                        topic: name,
+                        from: message.source.map(|p| p.to_string()),
+                        data: message.data,
+                        seqno: message.sequence_number,
+                    });
+                }
+            }
+            Verdict::Reject(why) => {
+                self.stats.pubsub_rejected += 1;
+                self.penalised(source);
+                let quiet = self
+                    .last_reject_log
+                    .is_some_and(|t| now.duration_since(t).as_secs() < 60);
+                if !quiet {
+                    self.last_reject_log = Some(now);
+                    tracing::warn!(
+                        "rejected a pub/sub message forwarded by {source} (author {:?}): {why}",
+                        message.source
+                    );
+                }
+            }
+            Verdict::Ignore(why) => {
+                self.stats.pubsub_ignored += 1;
+                tracing::debug!("ignored a pub/sub message from {source}: {why}");
+            }
+        }
+    }
+
+    /// Counts a peer penalised for misbehaving (each peer once an hour).
+    fn penalised(&mut self, peer: PeerId) {
+        if self.penalised_at.elapsed() > std::time::Duration::from_secs(3600)
+            || self.penalised_peers.len() >= 4096
+        {
+            self.penalised_peers.clear();
+            self.penalised_at = std::time::Instant::now();
+        }
+        if self.penalised_peers.insert(peer) {
+            self.stats.peers_penalised += 1;
+        }
+    }
+
+    /// Closes the least useful connections when there are more than the high watermark.
+    fn trim_connections(&mut self) {
+        let l = &self.cfg.limits;
+        let trim = self.conn_mgr.to_trim(
+            l.low_water,
+            l.high_water,
+            l.grace,
+            std::time::Instant::now(),
+        );
+        if trim.is_empty() {
+            return;
+        }
+        tracing::info!(
+            "{} connections open (high water {}): closing {} peers",
+            self.conn_mgr.total(),
+            l.high_water,
+            trim.len()
+        );
+        let now = std::time::Instant::now();
+        for p in trim {
+            if self.swarm.disconnect_peer_id(p).is_ok() {
+                self.conn_mgr.trimmed += 1;
+            }
+            // not a candidate again while its connections close
+            self.conn_mgr.connections(p, 0, now);
         }
     }
 }

@@ -37,15 +37,27 @@ pub struct PubsubMessage {
     pub seqno: Option<u64>,
 }
 
-/// Traffic counters.
+/// Traffic and defence counters.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct NetStats {
     /// Connected peers.
     pub peers: usize,
-    /// Pub/sub messages received.
+    /// Established connections.
+    pub connections: u32,
+    /// Pub/sub messages received and accepted.
     pub pubsub_received: u64,
     /// Pub/sub messages published.
     pub pubsub_published: u64,
+    /// Pub/sub messages rejected as invalid (their forwarder penalised).
+    pub pubsub_rejected: u64,
+    /// Pub/sub messages dropped without penalty (rate limit, unknown format).
+    pub pubsub_ignored: u64,
+    /// Connections closed by the connection manager.
+    pub connections_trimmed: u64,
+    /// Connections refused by the limits (count, per peer, pending, memory).
+    pub connections_refused: u64,
+    /// Peers cut off for misbehaving.
+    pub peers_penalised: u64,
 }
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T>>;
@@ -75,6 +87,8 @@ pub(super) enum Command {
         limit: usize,
         reply: super::pin_list::PinsReply,
     },
+    /// Protect a peer from the connection manager under a tag (or lift it).
+    Protect(PeerId, String, bool),
     Shutdown(Reply<()>),
 }
 
@@ -127,6 +141,15 @@ impl NodeHandle {
             crate::bitswap::BitswapError::Timeout(_) => Error::FetchTimeout(cid.to_string()),
             other => Error::InvalidInput(other.to_string()),
         })
+    }
+
+    /// Protects `peer` from the connection manager's trimming while `tag` holds it (`on`
+    /// false lifts that tag). The app protects the WANDA telescopes it works with.
+    pub async fn protect(&self, peer: PeerId, tag: &str, on: bool) -> Result<()> {
+        self.tx
+            .send(Command::Protect(peer, tag.to_string(), on))
+            .await
+            .map_err(|_| Error::InvalidInput("the node has stopped".into()))
     }
 
     /// Tells peers that want `cid` that it is now here (call after local adds).

@@ -12,22 +12,27 @@ pub mod coalesce;
 mod config;
 mod event_loop;
 mod handle;
+pub mod limits;
 mod names;
 mod pin_list;
+pub mod pubsub;
 mod republish;
 mod swarm;
 pub mod tls;
+pub mod yamux;
 
 pub use announce::{ANNOUNCEMENT_VERSION, CaptureAnnouncement};
 pub use bandwidth::Bandwidth;
 pub use block_source::NetworkBlocks;
 pub use config::NetConfig;
 pub use handle::{NetStats, NodeHandle, PeerInfo, PubsubMessage};
+pub use limits::NetLimits;
 pub use names::{RESOLVE_TIMEOUT, ResolvedName};
 pub use pin_list::{
     MAX_PIN_PAGE, PEER_PINS_TIMEOUT, PIN_LIST_PROTOCOL, PeerPin, PeerPinsError, PinListRequest,
     PinListResponse, PinPage, WirePin,
 };
+pub use pubsub::{Validator, Validators, Verdict};
 pub use republish::Republisher;
 pub use swarm::start;
 

@@ -6,9 +6,10 @@ use super::config::NetConfig;
 use super::event_loop::EventLoop;
 use super::handle::NodeHandle;
 use super::tls::TlsUpgrade;
+use super::yamux::Yamux;
 use crate::error::{Error, Result};
 use libp2p::identity::Keypair;
-use libp2p::{noise, tcp, yamux};
+use libp2p::{noise, tcp};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -26,20 +27,30 @@ pub async fn start(
         .with_tcp(
             tcp::Config::default().nodelay(true),
             (TlsUpgrade::new, noise::Config::new),
-            yamux_config,
+            {
+                let streams = cfg.limits.max_streams;
+                move || Yamux::new(streams)
+            },
         )
         .map_err(|e| net_err(e.to_string()))?
         .with_quic()
         .with_dns()
         .map_err(|e| net_err(e.to_string()))?
-        .with_relay_client(noise::Config::new, yamux_config)
+        .with_relay_client(noise::Config::new, {
+            let streams = cfg.limits.max_streams;
+            move || Yamux::new(streams)
+        })
         .map_err(|e| net_err(e.to_string()))?
         .with_bandwidth_metrics(&mut registry)
         .with_behaviour(|key, relay| {
             NodeBehaviour::new(key, relay, &cfg, store.clone()).map_err(Box::from)
         })
         .map_err(|e| net_err(e.to_string()))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(Duration::from_secs(120))
+                // streams being negotiated at once on one connection
+                .with_max_negotiating_inbound_streams(32)
+        })
         .build();
     let mut pending_listens = 0;
     for addr in &cfg.listen {
@@ -104,22 +115,4 @@ fn serve_own_names(
             let _ = swarm.behaviour_mut().kad.store_mut().put(record);
         }
     }
-}
-
-/// Streams per connection that make rust-yamux's window auto-tuning stop at 1 MiB per stream.
-///
-/// rust-yamux refuses frames with a body over 1 MiB, while js-yamux 8 (Helia 7) sends a frame as
-/// large as the whole send window it was granted. rust-yamux grows a stream's receive window
-/// (256 KiB at first, doubling) out of the connection's 1 GiB budget minus 256 KiB per allowed
-/// stream; libp2p-yamux 0.48 only exposes the stream count, so the count is what leaves
-/// 768 KiB of headroom: 4093 × 256 KiB + 768 KiB = 1 GiB, and no window grows past 1 MiB.
-/// Without this a fast transfer from Helia ended in `FrameTooLarge(2097140)` and a dropped
-/// connection. The memory bound (1 GiB per connection) is unchanged.
-pub const YAMUX_MAX_STREAMS: usize = 4093;
-
-/// The yamux configuration every connection uses (see [`YAMUX_MAX_STREAMS`]).
-fn yamux_config() -> yamux::Config {
-    let mut config = yamux::Config::default();
-    config.set_max_num_streams(YAMUX_MAX_STREAMS);
-    config
 }

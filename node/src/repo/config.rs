@@ -67,6 +67,59 @@ pub struct StorageConfig {
 pub struct PubsubConfig {
     /// Gossipsub topic for capture announcements.
     pub topic: String,
+    /// Messages one author may publish per second, on average, before the rest are dropped
+    /// (not forwarded, not delivered).
+    #[serde(default = "default_peer_rate")]
+    pub peer_rate: u32,
+    /// How many messages an author may send at once above `peer_rate` (a telescope replays
+    /// its newest 50 announcements to a peer that arrives).
+    #[serde(default = "default_peer_burst")]
+    pub peer_burst: u32,
+}
+
+fn default_peer_rate() -> u32 {
+    10
+}
+
+fn default_peer_burst() -> u32 {
+    200
+}
+
+/// Limits of the libp2p host against hostile or greedy peers (Kubo's `Swarm.ConnMgr` and
+/// resource manager habits). `network.max_connections` stays the hard cap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwarmConfig {
+    /// The connection manager trims connections down to this many…
+    pub conn_low_water: u32,
+    /// …once there are more than this many (least useful first; protected peers and
+    /// connections younger than `conn_grace_period` are kept).
+    pub conn_high_water: u32,
+    /// New connections are never trimmed before this age.
+    pub conn_grace_period: String,
+    /// Established connections to one peer.
+    pub max_connections_per_peer: u32,
+    /// Connections being set up at once, each direction.
+    pub max_pending_connections: u32,
+    /// New connections are refused while the process uses more than this share of the
+    /// machine's memory, in percent.
+    pub max_memory_percent: u32,
+    /// Streams open at once on one connection (each may buffer up to 256 KiB unread).
+    pub max_streams_per_connection: u32,
+}
+
+impl Default for SwarmConfig {
+    fn default() -> Self {
+        SwarmConfig {
+            conn_low_water: 32,
+            conn_high_water: 96,
+            conn_grace_period: "20s".into(),
+            max_connections_per_peer: 3,
+            max_pending_connections: 32,
+            max_memory_percent: 50,
+            max_streams_per_connection: 256,
+        }
+    }
 }
 
 /// IPNS settings (Kubo's `Ipns.RepublishPeriod` and `Ipns.RecordLifetime`).
@@ -279,6 +332,9 @@ pub struct NodeConfig {
     /// IPNS republishing (absent in configs written before it existed).
     #[serde(default)]
     pub ipns: IpnsConfig,
+    /// Connection and stream limits (absent in configs written before they existed).
+    #[serde(default)]
+    pub swarm: SwarmConfig,
 }
 
 impl NodeConfig {
@@ -308,9 +364,12 @@ impl NodeConfig {
             },
             pubsub: PubsubConfig {
                 topic: "/wanda-telescope".into(),
+                peer_rate: default_peer_rate(),
+                peer_burst: default_peer_burst(),
             },
             api: ApiConfig::default(),
             ipns: IpnsConfig::default(),
+            swarm: SwarmConfig::default(),
         }
     }
 
@@ -369,6 +428,58 @@ impl NodeConfig {
             ));
         }
         self.api.validate()?;
+        let sw = &self.swarm;
+        if sw.conn_low_water == 0 || sw.conn_low_water >= sw.conn_high_water {
+            return Err(bad(
+                "swarm.conn_low_water",
+                format!(
+                    "must be at least 1 and below swarm.conn_high_water ({})",
+                    sw.conn_high_water
+                ),
+            ));
+        }
+        if sw.conn_high_water > self.network.max_connections {
+            return Err(bad(
+                "swarm.conn_high_water",
+                format!(
+                    "must not exceed network.max_connections ({})",
+                    self.network.max_connections
+                ),
+            ));
+        }
+        if parse_duration(&sw.conn_grace_period).is_none() {
+            return Err(bad(
+                "swarm.conn_grace_period",
+                "a duration such as 20s".into(),
+            ));
+        }
+        for (key, v, min, max) in [
+            (
+                "swarm.max_connections_per_peer",
+                sw.max_connections_per_peer,
+                1,
+                64,
+            ),
+            (
+                "swarm.max_pending_connections",
+                sw.max_pending_connections,
+                1,
+                4096,
+            ),
+            ("swarm.max_memory_percent", sw.max_memory_percent, 5, 95),
+            (
+                "swarm.max_streams_per_connection",
+                sw.max_streams_per_connection,
+                16,
+                4093,
+            ),
+            ("pubsub.peer_rate", self.pubsub.peer_rate, 1, 100_000),
+            ("pubsub.peer_burst", self.pubsub.peer_burst, 1, 1_000_000),
+        ] {
+            if !(min..=max).contains(&v) {
+                return Err(bad(key, format!("must be between {min} and {max}")));
+            }
+        }
         Ok(())
     }
 
