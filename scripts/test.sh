@@ -30,10 +30,9 @@ if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     run_step "CID vectors (ipfs-unixfs-importer)" bash tests/vectors/gen.sh
     export WANDA_REQUIRE_VECTOR_CARS=1
 fi
-official_fixtures=${WANDA_CONFORMANCE_FIXTURES:-../shared/gateway-conformance-fixtures}
-case $official_fixtures in /*) ;; *) official_fixtures="$PWD/$official_fixtures" ;; esac
+official_fixtures=$(realpath -m "${WANDA_CONFORMANCE_FIXTURES:-../shared/gateway-conformance-fixtures}")
 if [ -d "$official_fixtures" ]; then
-    echo "official gateway conformance fixtures: found at $(cd "$official_fixtures" && pwd) — their checks run too"
+    echo "official gateway conformance fixtures: found at $official_fixtures — their checks run too"
 else
     echo "official gateway conformance fixtures: not found at $official_fixtures — their checks are skipped"
 fi
