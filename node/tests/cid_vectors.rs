@@ -2,12 +2,10 @@
 //! checked against live Kubo) for every vector in tests/vectors/expected.json, and our CAR export
 //! of each DAG equals the importer's CAR byte for byte when tests/vectors/gen.sh has produced them.
 
-mod common;
-
-use common::SeedBytes;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use wanda_node::store::Blockstore;
+use wanda_node::test_fixtures::SeedBytes;
 use wanda_node::unixfs::{AddEvent, AddOptions, BlockSink, HashOnlySink, Importer, StoreSink};
 
 fn vectors_dir() -> PathBuf {

@@ -1,11 +1,9 @@
 //! Pins and garbage collection.
 
-mod common;
-
-use common::seed_bytes;
 use wanda_node::gc::collect_garbage;
 use wanda_node::pinning::{PinFilter, PinKind, pin_add, pin_ls, pin_rm};
 use wanda_node::store::Blockstore;
+use wanda_node::test_fixtures::seed_bytes;
 use wanda_node::unixfs::{AddEvent, AddOptions, Importer, StoreSink};
 
 fn add(store: &Blockstore, seed: &str, n: u64) -> cid::Cid {

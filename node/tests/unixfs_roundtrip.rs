@@ -1,10 +1,8 @@
 //! Import → read back through the store: bytes, ranges, directories, HAMT, symlinks.
 
-mod common;
-
-use common::{SeedBytes, seed_bytes};
 use std::path::Path;
 use wanda_node::store::Blockstore;
+use wanda_node::test_fixtures::{SeedBytes, seed_bytes};
 use wanda_node::unixfs::{
     AddEvent, AddOptions, FileReader, Importer, StoreSink, export_to_path, list_directory,
     resolve_path,

@@ -19,6 +19,7 @@ pub fn run(dir: &Path, args: AddArgs) -> Result<()> {
         hidden: args.hidden,
         only_hash: args.only_hash,
         pin: args.pin,
+        ..AddOptions::default()
     };
     opts.validate()?;
     let stdin = args.paths.is_empty() || args.paths.iter().any(|p| p == Path::new("-"));

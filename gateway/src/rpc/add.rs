@@ -36,6 +36,7 @@ fn options(q: &[(String, String)]) -> RpcResult<AddOptions> {
         hidden: flag(q, "hidden", false)?,
         only_hash: flag(q, "only-hash", false)?,
         pin: flag(q, "pin", true)?,
+        ..AddOptions::default()
     };
     opts.validate()?;
     Ok(opts)

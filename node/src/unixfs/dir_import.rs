@@ -8,9 +8,10 @@ use rust_unixfs::dir::builder::{BufferingTreeBuilder, TreeOptions};
 use std::fs;
 use std::path::Path;
 
-/// rust-unixfs shards a directory whose links (name + CID bytes) add up to strictly more than
-/// this. Kubo 0.22 (boxo 0.11) shards at `>= HAMTShardingSize` (262144), so the threshold is one
-/// less; the vector `dir-links-262144-hamt` pins this boundary.
+/// The default [`AddOptions::shard_threshold`](super::AddOptions::shard_threshold): rust-unixfs
+/// shards a directory whose links (name + CID bytes) add up to strictly more than this. Kubo
+/// 0.22 (boxo 0.11) shards at `>= HAMTShardingSize` (262144), so the threshold is one less; the
+/// vector `dir-links-262144-hamt` pins this boundary.
 pub const HAMT_THRESHOLD: u64 = 256 * 1024 - 1;
 
 impl Importer<'_> {
@@ -93,7 +94,7 @@ impl Importer<'_> {
         let mut opts = TreeOptions::default();
         opts.cid_version(self.opts.version());
         opts.block_size_limit(None);
-        opts.shard_threshold(Some(HAMT_THRESHOLD));
+        opts.shard_threshold(Some(self.opts.shard_threshold));
         if wrap {
             opts.wrap_with_directory();
         }

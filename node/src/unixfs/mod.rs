@@ -17,6 +17,7 @@ mod trickle;
 
 pub use add::{AddEvent, ImportedFile, Importer};
 pub use dir_build::DirLink;
+pub use dir_import::HAMT_THRESHOLD;
 pub use entries::{EntryKind, EntrySource};
 pub use export::export_to_path;
 pub use options::AddOptions;

@@ -1,5 +1,6 @@
 //! Import options, with Kubo's `ipfs add` defaults and flag semantics.
 
+use super::dir_import::HAMT_THRESHOLD;
 use crate::error::{Error, Result};
 use cid::Version;
 
@@ -25,6 +26,11 @@ pub struct AddOptions {
     pub only_hash: bool,
     /// Pin the root recursively when done (`--pin`, default true).
     pub pin: bool,
+    /// A directory whose links (name + CID bytes) add up to strictly more than this many bytes
+    /// is HAMT-sharded. Default [`HAMT_THRESHOLD`], which matches Kubo 0.22; `ipfs add` has no
+    /// flag for it (Kubo's `Internal.UnixFSShardingSizeThreshold` setting). Lower values shard
+    /// small directories, as the gateway test fixtures do.
+    pub shard_threshold: u64,
 }
 
 impl Default for AddOptions {
@@ -38,6 +44,7 @@ impl Default for AddOptions {
             hidden: false,
             only_hash: false,
             pin: true,
+            shard_threshold: HAMT_THRESHOLD,
         }
     }
 }
