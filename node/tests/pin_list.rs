@@ -16,38 +16,7 @@ use wanda_node::net::{
     PeerPinsError, PinListRequest, PinListResponse, start,
 };
 use wanda_node::store::{Blockstore, PinMode, PinRecord};
-
-/// Multi-node tests never touch the host network: outside a namespace that has only `lo`, this
-/// re-runs the test `name` under `unshare --net` and returns false (the caller returns).
-fn in_loopback_netns(name: &str) -> bool {
-    let dev = std::fs::read_to_string("/proc/self/net/dev").unwrap_or_default();
-    let ifaces: Vec<&str> = dev
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next())
-        .map(str::trim)
-        .collect();
-    if ifaces == ["lo"] {
-        return true;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let script = format!(
-        "ip link set lo up && exec '{}' --exact '{}' --nocapture --test-threads=1",
-        exe.display(),
-        name
-    );
-    let out = std::process::Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output()
-        .expect("unshare (util-linux) is needed for multi-node tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{name} inside a network namespace failed:\n{stdout}\n{stderr}"
-    );
-    false
-}
+use wanda_node::test_fixtures::in_loopback_netns;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -396,12 +396,14 @@ impl Replicator {
         if limit < a.size {
             return Err(Skip::TooLarge(limit).into());
         }
+        // read ahead only as far as the budget reaches (chunks are 256 KiB)
         let src = NetworkBlocks::new(
             self.store.clone(),
             self.node.clone(),
             tokio::runtime::Handle::current(),
             self.policy.fetch_timeout,
-        );
+        )
+        .with_read_ahead((limit / (256 * 1024)) as usize);
         let store = self.store.clone();
         let fetched = tokio::task::spawn_blocking(move || -> Result<u64> {
             let fetched = fetch_within(&src, &cid, limit)?;

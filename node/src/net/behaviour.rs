@@ -17,6 +17,8 @@ pub struct NodeBehaviour {
     pub limits: connection_limits::Behaviour,
     /// Refuses new connections while the process uses too much memory.
     pub memory: memory_connection_limits::Behaviour,
+    /// Caps inbound connections per IP address.
+    pub per_ip: super::ip_limits::Behaviour,
     /// `/ipfs/id/1.0.0`.
     pub identify: identify::Behaviour,
     /// `/ipfs/ping/1.0.0`.
@@ -114,15 +116,19 @@ impl NodeBehaviour {
             .with_max_pending_incoming(Some(l.max_pending))
             .with_max_pending_outgoing(Some(l.max_pending));
         let mut limits = connection_limits::Behaviour::new(limits);
+        let mut per_ip =
+            super::ip_limits::Behaviour::new(l.max_connections_per_ip, l.ip_limit_exempts_loopback);
         for addr in &cfg.peering {
             if let Some(libp2p::multiaddr::Protocol::P2p(p)) = addr.iter().last() {
                 // peering peers are kept whatever the limits say (Kubo's Peering)
                 limits.bypass_peer_id(&p);
+                per_ip.bypass_peer_id(p);
             }
         }
         Ok(NodeBehaviour {
             limits,
             memory: memory_connection_limits::Behaviour::with_max_percentage(l.max_memory_fraction),
+            per_ip,
             identify: identify::Behaviour::new(
                 identify::Config::new("/ipfs/id/1.0.0".into(), key.public())
                     .with_agent_version(super::AGENT_VERSION.into()),

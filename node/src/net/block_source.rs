@@ -84,6 +84,8 @@ pub struct NetworkBlocks {
     runtime: tokio::runtime::Handle,
     timeout: Duration,
     ahead: Arc<Mutex<ReadAhead>>,
+    /// Chunks requested ahead at most ([`READ_AHEAD`] by default).
+    max_ahead: usize,
 }
 
 impl NetworkBlocks {
@@ -100,17 +102,28 @@ impl NetworkBlocks {
             runtime,
             timeout,
             ahead: Arc::default(),
+            max_ahead: READ_AHEAD,
         }
+    }
+
+    /// Requests at most `chunks` chunks ahead (`0`: none). A fetch under a byte budget
+    /// (replication) must not read ahead past it.
+    pub fn with_read_ahead(mut self, chunks: usize) -> Self {
+        self.max_ahead = chunks.min(READ_AHEAD);
+        self
     }
 
     /// Requests the chunks after `cid` (or the first ones, if `cid` is a file node).
     fn read_ahead(&self, cid: &Cid, data: &[u8]) {
+        if self.max_ahead == 0 {
+            return;
+        }
         let mut ahead = lock(&self.ahead);
         let next: Vec<Cid> = match ahead.position.get(cid).cloned() {
             Some((siblings, i)) => siblings
                 .iter()
                 .skip(i + 1)
-                .take(READ_AHEAD)
+                .take(self.max_ahead)
                 .copied()
                 .collect(),
             None => Vec::new(),
@@ -125,7 +138,7 @@ impl NetworkBlocks {
             for (i, c) in children.iter().enumerate() {
                 ahead.position.insert(*c, (children.clone(), i));
             }
-            wanted.extend(children.iter().take(READ_AHEAD));
+            wanted.extend(children.iter().take(self.max_ahead));
         }
         let new: Vec<Cid> = wanted
             .into_iter()

@@ -62,6 +62,8 @@ impl NetConfig {
             limits: super::limits::NetLimits {
                 max_connections: cfg.network.max_connections,
                 max_connections_per_peer: cfg.swarm.max_connections_per_peer,
+                max_connections_per_ip: cfg.swarm.max_connections_per_ip,
+                ip_limit_exempts_loopback: true,
                 max_pending: cfg.swarm.max_pending_connections,
                 low_water: cfg.swarm.conn_low_water,
                 high_water: cfg.swarm.conn_high_water,

@@ -16,6 +16,10 @@ pub struct NetLimits {
     pub max_connections: u32,
     /// Established connections to one peer.
     pub max_connections_per_peer: u32,
+    /// Established inbound connections from one IP address.
+    pub max_connections_per_ip: u32,
+    /// Whether loopback addresses are exempt from `max_connections_per_ip`.
+    pub ip_limit_exempts_loopback: bool,
     /// Connections being set up at once, each direction.
     pub max_pending: u32,
     /// Trim down to this many connections…
@@ -39,6 +43,8 @@ impl Default for NetLimits {
         NetLimits {
             max_connections: 128,
             max_connections_per_peer: 3,
+            max_connections_per_ip: 16,
+            ip_limit_exempts_loopback: true,
             max_pending: 32,
             low_water: 32,
             high_water: 96,

@@ -12,6 +12,7 @@ pub mod coalesce;
 mod config;
 mod event_loop;
 mod handle;
+pub mod ip_limits;
 pub mod limits;
 mod names;
 mod pin_list;

@@ -99,6 +99,8 @@ pub struct SwarmConfig {
     pub conn_grace_period: String,
     /// Established connections to one peer.
     pub max_connections_per_peer: u32,
+    /// Established inbound connections from one IP address (loopback is exempt).
+    pub max_connections_per_ip: u32,
     /// Connections being set up at once, each direction.
     pub max_pending_connections: u32,
     /// New connections are refused while the process uses more than this share of the
@@ -115,6 +117,7 @@ impl Default for SwarmConfig {
             conn_high_water: 96,
             conn_grace_period: "20s".into(),
             max_connections_per_peer: 3,
+            max_connections_per_ip: 16,
             max_pending_connections: 32,
             max_memory_percent: 50,
             max_streams_per_connection: 256,

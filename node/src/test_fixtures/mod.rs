@@ -22,6 +22,40 @@
 mod generate;
 mod official;
 
+/// Multi-node tests never touch the host network: outside a network namespace that has only
+/// `lo`, this re-runs the test `name` (of the calling test binary) under `unshare --net` and
+/// returns false, so the caller returns; inside one it returns true.
+pub fn in_loopback_netns(name: &str) -> bool {
+    let dev = std::fs::read_to_string("/proc/self/net/dev").unwrap_or_default();
+    let ifaces: Vec<&str> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    if ifaces == ["lo"] {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let script = format!(
+        "ip link set lo up && exec '{}' --exact '{}' --nocapture --test-threads=1",
+        exe.display(),
+        name
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) is needed for multi-node tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} inside a network namespace failed:\n{stdout}\n{stderr}"
+    );
+    print!("{stdout}");
+    false
+}
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
