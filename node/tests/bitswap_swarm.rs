@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wanda_node::bitswap::message::{Message, PayloadBlock};
 use wanda_node::bitswap::prefix::Prefix;
-use wanda_node::bitswap::{Behaviour, BitswapError, BitswapEvent, BitswapHandle};
+use wanda_node::bitswap::{Behaviour, BitswapError, BitswapEvent, BitswapHandle, BitswapLimits};
 use wanda_node::store::Blockstore;
 use wanda_node::unixfs::{AddEvent, AddOptions, FileReader, Importer, StoreSink};
 
@@ -40,9 +40,13 @@ struct Node {
 }
 
 async fn node() -> Node {
+    node_with(BitswapLimits::default()).await
+}
+
+async fn node_with(limits: BitswapLimits) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let store = Blockstore::open(&dir.path().join("ds.redb")).unwrap();
-    let behaviour = Behaviour::new(store.clone());
+    let behaviour = Behaviour::with_limits(store.clone(), limits);
     let handle = behaviour.handle();
     let mut swarm: Swarm<Behaviour> = libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
@@ -363,4 +367,31 @@ async fn three_nodes_block_only_on_c() {
     .await;
     assert_eq!(from, c.peer);
     assert!(!a.store.has(&cid).unwrap());
+}
+
+#[tokio::test]
+async fn idle_streams_are_closed_and_later_wants_use_new_ones() {
+    let limits = BitswapLimits {
+        stream_idle_timeout: Duration::from_millis(300),
+        ..BitswapLimits::default()
+    };
+    let (mut a, mut b) = (node_with(limits.clone()).await, node_with(limits).await);
+    let (x, y) = (b"first".to_vec(), b"after a pause".to_vec());
+    let (cx, cy) = (raw_block(&x), raw_block(&y));
+    a.store.put(&cx, &x).unwrap();
+    a.store.put(&cy, &y).unwrap();
+    connect(&mut b, &mut a).await;
+    assert_eq!(b.handle.get(cx, WAIT).await.unwrap(), x);
+    // both sides close their idle inbound streams; neither reuses its stale outbound one
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let start = Instant::now();
+    assert_eq!(b.handle.get(cy, WAIT).await.unwrap(), y);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    // idle streams are no offence
+    assert_eq!(a.handle.stats().await.unwrap().strikes, 0);
+    assert_eq!(b.handle.stats().await.unwrap().strikes, 0);
 }

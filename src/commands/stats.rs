@@ -10,6 +10,8 @@ use std::path::Path;
 pub enum StatsCommand {
     /// Bandwidth totals and current rates.
     Bw,
+    /// Bitswap traffic (Kubo's `stats bitswap`).
+    Bitswap,
     /// Defences against hostile peers: connections refused and trimmed, messages rejected,
     /// peers penalised.
     Limits,
@@ -44,6 +46,21 @@ pub fn run(dir: &Path, cmd: StatsCommand) -> Result<()> {
             println!("RateIn: {}/s", human(f("RateIn")));
             println!("RateOut: {}/s", human(f("RateOut")));
         }
+        StatsCommand::Bitswap => {
+            let v = call(&base, "stats/bitswap", &[], None)?;
+            let n = |k: &str| v[k].as_u64().unwrap_or_default();
+            println!("bitswap status");
+            println!("\tblocks received: {}", n("BlocksReceived"));
+            println!("\tblocks sent: {}", n("BlocksSent"));
+            println!("\tdata received: {}", n("DataReceived"));
+            println!("\tdata sent: {}", n("DataSent"));
+            println!("\tdup blocks received: {}", n("DupBlksReceived"));
+            println!("\twantlist [{} keys]", n("WantlistLength"));
+            println!(
+                "\tpartners [{}]",
+                v["Peers"].as_array().map_or(0, |p| p.len())
+            );
+        }
         StatsCommand::Limits => {
             let v = call(&base, "stats/limits", &[], None)?;
             let n = |k: &str| v[k].as_u64().unwrap_or_default();
@@ -55,6 +72,12 @@ pub fn run(dir: &Path, cmd: StatsCommand) -> Result<()> {
             println!("PubsubRejected: {}", n("pubsub_rejected"));
             println!("PubsubIgnored: {}", n("pubsub_ignored"));
             println!("PeersPenalised: {}", n("peers_penalised"));
+            let b = |k: &str| v["bitswap"][k].as_u64().unwrap_or_default();
+            println!("BitswapMessagesRefused: {}", b("messages_refused"));
+            println!("BitswapEntriesRefused: {}", b("entries_refused"));
+            println!("BitswapStrikes: {}", b("strikes"));
+            println!("BitswapPeersPenalised: {}", b("peers_penalised"));
+            println!("BitswapPenalisedNow: {}", b("penalised_now"));
         }
     }
     Ok(())

@@ -101,8 +101,13 @@ pub async fn stats(State(ctx): State<Arc<IpfsRestContext>>) -> RestResult<Respon
 /// messages rejected or ignored, peers penalised.
 async fn limits(node: Option<&NodeHandle>) -> Value {
     match node {
-        Some(n) => match tokio::time::timeout(std::time::Duration::from_secs(2), n.stats()).await {
-            Ok(Ok(s)) => serde_json::to_value(s).unwrap_or(Value::Null),
+        Some(n) => match tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            crate::rpc::stats::limits_json(n),
+        )
+        .await
+        {
+            Ok(Ok(v)) => v,
             _ => Value::Null,
         },
         None => Value::Null,

@@ -19,7 +19,7 @@ mod pubsub;
 mod refs;
 mod repo;
 mod routing;
-mod stats;
+pub(crate) mod stats;
 mod stream;
 mod swarm;
 
@@ -121,6 +121,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/api/v0/name/resolve", post(name::resolve))
         .route("/api/v0/stats/bw", post(stats::bw))
         .route("/api/v0/stats/limits", post(stats::limits))
+        .route("/api/v0/stats/bitswap", post(stats::bitswap))
         .fallback(unknown_command)
         .layer(middleware::from_fn_with_state(
             ctx.access.clone(),

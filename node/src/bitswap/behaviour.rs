@@ -5,6 +5,7 @@ use super::client::Client;
 use super::handle::{BitswapError, BitswapHandle, BitswapStats, Command};
 use super::handler::{Handler, HandlerIn, HandlerOut};
 use super::ledger::Ledger;
+use super::limits::{BitswapLimits, Penalties, Strikes};
 use super::message::{Message, WantEntry};
 use crate::store::Blockstore;
 use cid::Cid;
@@ -16,6 +17,7 @@ use libp2p::swarm::{
 };
 use libp2p::{Multiaddr, PeerId};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -23,6 +25,10 @@ use tokio::time::{Interval, MissedTickBehavior};
 
 /// How often wants are re-examined (abandoned gets, slow peers).
 const TICK: Duration = Duration::from_millis(250);
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod server_tests;
 
 /// What the behaviour knows about one connected peer.
 #[derive(Default)]
@@ -35,9 +41,22 @@ pub(super) struct PeerState {
     pub(super) ledger: Ledger,
     /// Our wantlist entries not yet sent to it.
     pub(super) wants_out: Vec<WantEntry>,
-    /// Block bytes handed to its handler and not yet written.
+    /// Bytes (blocks and answers) handed to its handler and not yet written.
     pub(super) in_flight: usize,
+    /// Names this state in serve jobs (a new state for a peer that came back gets a new one).
+    pub(super) epoch: u64,
+    /// A lookup job is with the serve worker.
+    pub(super) looking: bool,
+    /// A read job is with the serve worker.
+    pub(super) reading: bool,
+    /// Its recent offences.
+    pub(super) strikes: Strikes,
 }
+
+/// The error a connection of a cut-off peer is denied with.
+#[derive(Debug, thiserror::Error)]
+#[error("peer {0} is cut off by Bitswap (penalised)")]
+pub struct Penalised(pub PeerId);
 
 /// Bitswap 1.2.0 (serving 1.0.0/1.1.0 too) over the node's [`Blockstore`].
 ///
@@ -58,13 +77,29 @@ pub struct Behaviour {
     pub(super) storing: super::store_worker::StoreWorker,
     /// Blocks handed to `storing` and not yet reported back.
     pub(super) pending_store: HashSet<Cid>,
+    /// Looks wants up and reads blocks to send on its own thread.
+    pub(super) serving: super::serve_worker::ServeWorker,
+    /// What peers may do before they are cut off.
+    pub(super) limits: Arc<BitswapLimits>,
+    /// Peers cut off, and until when.
+    pub(super) penalties: Penalties,
+    next_epoch: u64,
 }
 
 impl Behaviour {
-    /// A behaviour serving and storing blocks in `store`.
+    /// A behaviour serving and storing blocks in `store`, with the default [`BitswapLimits`].
     pub fn new(store: Blockstore) -> Self {
+        Self::with_limits(store, BitswapLimits::default())
+    }
+
+    /// A behaviour serving and storing blocks in `store`, holding peers to `limits`.
+    pub fn with_limits(store: Blockstore, limits: BitswapLimits) -> Self {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         Behaviour {
+            serving: super::serve_worker::ServeWorker::spawn(store.clone()),
+            limits: Arc::new(limits),
+            penalties: Penalties::default(),
+            next_epoch: 0,
             client: Client::default(),
             peers: HashMap::new(),
             dirty: HashSet::new(),
@@ -114,7 +149,23 @@ impl Behaviour {
             .values()
             .filter(|st| st.bitswap == Some(true))
             .count();
+        s.penalised_now = self.penalties.count(Instant::now());
         s
+    }
+
+    /// The limits peers are held to.
+    pub fn limits(&self) -> &BitswapLimits {
+        &self.limits
+    }
+
+    /// A connection from or to `peer` is refused while it is cut off.
+    fn admit(&mut self, peer: &PeerId) -> Result<(), ConnectionDenied> {
+        if self.penalties.contains(peer, Instant::now()) {
+            self.stats.connections_denied += 1;
+            tracing::debug!("bitswap: refusing a connection of penalised peer {peer}");
+            return Err(ConnectionDenied::new(Penalised(*peer)));
+        }
+        Ok(())
     }
 
     /// Low-level: sends an arbitrary message to `peer` (diagnostics and tests). Returns false
@@ -166,7 +217,13 @@ impl Behaviour {
     }
 
     fn connection_established(&mut self, peer: PeerId, conn: ConnectionId) {
-        let st = self.peers.entry(peer).or_default();
+        let st = self.peers.entry(peer).or_insert_with(|| {
+            self.next_epoch += 1;
+            PeerState {
+                epoch: self.next_epoch,
+                ..PeerState::default()
+            }
+        });
         st.conns.push(conn);
         if st.conns.len() == 1 && st.bitswap != Some(false) {
             self.client.peer_added(peer);
@@ -194,22 +251,37 @@ impl NetworkBehaviour for Behaviour {
     fn handle_established_inbound_connection(
         &mut self,
         _: ConnectionId,
-        _: PeerId,
+        peer: PeerId,
         _: &Multiaddr,
         _: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
-        Ok(Handler::new())
+        self.admit(&peer)?;
+        Ok(Handler::new(self.limits.clone()))
+    }
+
+    fn handle_pending_outbound_connection(
+        &mut self,
+        _: ConnectionId,
+        peer: Option<PeerId>,
+        _: &[Multiaddr],
+        _: Endpoint,
+    ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
+        if let Some(peer) = peer {
+            self.admit(&peer)?;
+        }
+        Ok(Vec::new())
     }
 
     fn handle_established_outbound_connection(
         &mut self,
         _: ConnectionId,
-        _: PeerId,
+        peer: PeerId,
         _: &Multiaddr,
         _: Endpoint,
         _: PortUse,
     ) -> Result<THandler<Self>, ConnectionDenied> {
-        Ok(Handler::new())
+        self.admit(&peer)?;
+        Ok(Handler::new(self.limits.clone()))
     }
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
@@ -265,7 +337,14 @@ impl NetworkBehaviour for Behaviour {
                     self.dirty.insert(peer);
                 }
             }
-            HandlerOut::BadFrame(e) => tracing::debug!("bitswap: bad frame from {peer}: {e}"),
+            HandlerOut::BadFrame(e) => {
+                self.stats.bad_frames += 1;
+                self.strike(peer, format!("bad frame: {e}"));
+            }
+            HandlerOut::FrameTimedOut(e) => {
+                self.stats.frame_timeouts += 1;
+                tracing::debug!("bitswap: {peer}: {e}; stream closed");
+            }
         }
     }
 
@@ -283,6 +362,9 @@ impl NetworkBehaviour for Behaviour {
         }
         while let Poll::Ready(Some(report)) = self.storing.rx.poll_recv(cx) {
             self.on_stored(report);
+        }
+        while let Poll::Ready(Some(report)) = self.serving.rx.poll_recv(cx) {
+            self.on_served(report);
         }
         self.apply_actions();
         self.flush();

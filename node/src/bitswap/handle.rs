@@ -23,7 +23,8 @@ pub enum BitswapError {
     Store(String),
 }
 
-/// Counters for `stats` (block and byte totals since start, and current ledger sizes).
+/// Counters for `stats` (block and byte totals since start, current ledger sizes, and what
+/// the server refused of hostile peers).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BitswapStats {
     /// Blocks sent to peers.
@@ -42,6 +43,27 @@ pub struct BitswapStats {
     pub ledgers: HashMap<PeerId, usize>,
     /// Peers known to speak Bitswap.
     pub bitswap_peers: usize,
+    /// Datastore lookups made for peers' wants (on the serve thread).
+    pub lookups: u64,
+    /// Received messages refused whole: over `max_entries_per_message` entries, or wanting
+    /// an identity CID.
+    pub messages_refused: u64,
+    /// Wantlist entries dropped: in refused messages, past a peer's queue
+    /// (`max_queued_entries_per_peer`), past a message's lookups (`max_lookups_per_message`),
+    /// or with a CID over `max_cid_len`.
+    pub entries_refused: u64,
+    /// Received frames that were malformed or over the size limit (their stream was closed).
+    pub bad_frames: u64,
+    /// Received frames that missed their deadline (their stream was closed).
+    pub frame_timeouts: u64,
+    /// Offences counted (bad frames, oversized messages, identity-CID wants).
+    pub strikes: u64,
+    /// Peers cut off since start.
+    pub peers_penalised: u64,
+    /// Connections refused because their peer was cut off.
+    pub connections_denied: u64,
+    /// Peers cut off now.
+    pub penalised_now: usize,
 }
 
 /// A request from a handle to the behaviour.

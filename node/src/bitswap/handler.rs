@@ -1,10 +1,16 @@
 //! Per-connection handler: reads messages from every inbound Bitswap stream until EOF, and
 //! writes queued outbound messages on one (re)opened outbound stream.
+//!
+//! Reading is bounded: a stream idle for `stream_idle_timeout` is closed, a frame must arrive
+//! by its deadline, the frames being read on one connection share a byte budget, and messages
+//! are decoded under the server's caps (entries per message, CID length) on this connection's
+//! task, so a flood costs the swarm task nothing but a refusal.
 
 use super::inbound::InboundMessage;
 use super::inbound_streams::{Admitted, InboundStreams};
-use super::message::Message;
-use super::protocol::{BitswapUpgrade, Version, read_frame, write_frame_parts};
+use super::limits::{BitswapLimits, EntryBucket};
+use super::message::{DecodeCaps, EntryScan, Message, Skipped};
+use super::protocol::{BitswapUpgrade, FrameError, Version, read_frame_within, write_frame_parts};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
@@ -14,8 +20,10 @@ use libp2p::swarm::handler::{
     FullyNegotiatedInbound, FullyNegotiatedOutbound, StreamUpgradeError, SubstreamProtocol,
 };
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// Outbound messages queued on one connection before the oldest are dropped.
 const MAX_QUEUED_MESSAGES: usize = 256;
@@ -53,13 +61,22 @@ pub enum HandlerOut {
     },
     /// An inbound frame was malformed or too large; the stream was closed.
     BadFrame(String),
+    /// An inbound frame missed its deadline; the stream was closed.
+    FrameTimedOut(String),
+}
+
+/// What reading an inbound stream yields.
+enum Inbound {
+    Message(InboundMessage),
+    Bad(String),
+    TimedOut(String),
 }
 
 type WriteResult = Result<(Stream, Version, usize), (bool, Vec<(Message, usize)>)>;
 
 enum Outbound {
-    /// No stream, or an idle one ready for reuse.
-    Idle(Option<(Stream, Version)>),
+    /// No stream, or an idle one ready for reuse (and since when it is idle).
+    Idle(Option<(Stream, Version, Instant)>),
     /// A stream was requested from the swarm.
     Opening,
     /// Writing a batch of messages.
@@ -70,22 +87,36 @@ enum Outbound {
 pub struct Handler {
     queue: VecDeque<(Message, usize)>,
     outbound: Outbound,
-    inbound: InboundStreams<Stream, Result<InboundMessage, String>>,
+    inbound: InboundStreams<Stream, Inbound>,
     events: VecDeque<HandlerOut>,
     announced: bool,
     retried: bool,
+    /// An idle outbound stream older than this is not reused: the remote may be closing it.
+    reuse_for: Duration,
 }
 
 impl Handler {
-    /// A handler with nothing queued.
-    pub fn new() -> Self {
+    /// A handler with nothing queued, reading under `limits`.
+    pub fn new(limits: Arc<BitswapLimits>) -> Self {
+        let reader = Reader {
+            budget_bytes: limits.read_budget(),
+            budget: Arc::new(Semaphore::new(limits.read_budget())),
+            bucket: Arc::new(Mutex::new(EntryBucket::new(
+                limits.max_entries_per_second,
+                limits.max_entries_per_message,
+                Instant::now(),
+            ))),
+            limits,
+        };
+        let reuse_for = reader.limits.stream_idle_timeout / 2;
         Handler {
             queue: VecDeque::new(),
             outbound: Outbound::Idle(None),
-            inbound: InboundStreams::new(read_messages),
+            inbound: InboundStreams::new(move |stream| read_messages(stream, reader.clone())),
             events: VecDeque::new(),
             announced: false,
             retried: false,
+            reuse_for,
         }
     }
 
@@ -107,12 +138,6 @@ impl Handler {
     }
 }
 
-impl Default for Handler {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 async fn write_batch(
     mut stream: Stream,
     version: Version,
@@ -131,16 +156,95 @@ async fn write_batch(
     Ok((stream, version, bytes))
 }
 
-fn read_messages(stream: Stream) -> BoxStream<'static, Result<InboundMessage, String>> {
-    futures::stream::unfold(Some(stream), |state| async move {
-        let mut stream = state?;
-        match read_frame(&mut stream).await {
-            Ok(None) => None,
-            Ok(Some(frame)) => match Message::decode_frame(&frame.into()) {
-                Ok(msg) => Some((Ok(InboundMessage::hash(msg)), Some(stream))),
-                Err(e) => Some((Err(e.to_string()), None)),
-            },
-            Err(e) => Some((Err(e.to_string()), None)),
+/// What the inbound streams of one connection share.
+#[derive(Clone)]
+struct Reader {
+    limits: Arc<BitswapLimits>,
+    /// Bytes of frames being read (see [`read_frame_within`]).
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+    /// Entries per second.
+    bucket: Arc<Mutex<EntryBucket>>,
+}
+
+impl Reader {
+    /// Reads, checks and decodes the next message of `stream`; `None` ends the stream.
+    async fn next(&self, stream: &mut Stream) -> Option<(Inbound, bool)> {
+        let cap = self.limits.max_entries_per_message;
+        let mut scan = EntryScan::default();
+        let read = read_frame_within(stream, &self.limits, &self.budget, self.budget_bytes, |b| {
+            scan.advance(b);
+            scan.wants <= cap && scan.presences <= cap
+        })
+        .await;
+        match read {
+            Ok(None) | Err(FrameError::Idle(_)) => None,
+            Ok(Some(frame)) => {
+                let caps = DecodeCaps {
+                    max_entries: cap,
+                    max_cid_len: self.limits.max_cid_len,
+                };
+                let bytes = bytes::Bytes::from(frame.bytes);
+                match Message::decode_frame_capped(&bytes, caps) {
+                    Ok((msg, skipped)) => {
+                        let entries = msg.wantlist.as_ref().map_or(0, |w| w.entries.len())
+                            + msg.presences.len()
+                            + skipped.long_cids;
+                        self.pace(entries).await;
+                        let mut msg = InboundMessage::hash(msg);
+                        msg.skipped = skipped;
+                        Some((Inbound::Message(msg), true))
+                    }
+                    Err(e) => Some((Inbound::Bad(e.to_string()), false)),
+                }
+            }
+            Err(FrameError::Refused { .. }) => {
+                // the rest of the frame is unread: the stream cannot go on
+                let refused = InboundMessage {
+                    wantlist: None,
+                    blocks: Vec::new(),
+                    presences: Vec::new(),
+                    skipped: Skipped {
+                        wants_over_cap: scan.wants,
+                        presences_over_cap: scan.presences.saturating_sub(cap),
+                        long_cids: 0,
+                    },
+                };
+                Some((Inbound::Message(refused), false))
+            }
+            Err(e @ FrameError::TimedOut { .. }) => Some((Inbound::TimedOut(e.to_string()), false)),
+            // a length over the limit or malformed: an offence
+            Err(FrameError::Bad(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Some((Inbound::Bad(e.to_string()), false))
+            }
+            // the stream broke (reset, closed mid-frame): no offence, it just ends
+            Err(FrameError::Bad(e)) => {
+                tracing::debug!("bitswap: inbound stream ended mid-frame: {e}");
+                None
+            }
+        }
+    }
+
+    /// Takes `entries` from the connection's bucket; in debt, waits until it is not.
+    async fn pace(&self, entries: usize) {
+        let until = self
+            .bucket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(entries, Instant::now());
+        if let Some(until) = until {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+}
+
+fn read_messages(stream: Stream, reader: Reader) -> BoxStream<'static, Inbound> {
+    futures::stream::unfold(Some(stream), move |state| {
+        let reader = reader.clone();
+        async move {
+            let mut stream = state?;
+            let (item, go_on) = reader.next(&mut stream).await?;
+            Some((item, go_on.then_some(stream)))
         }
     })
     .boxed()
@@ -198,7 +302,7 @@ impl ConnectionHandler for Handler {
                 ..
             }) => {
                 self.supported(version);
-                self.outbound = Outbound::Idle(Some((stream, version)));
+                self.outbound = Outbound::Idle(Some((stream, version, Instant::now())));
             }
             ConnectionEvent::DialUpgradeError(DialUpgradeError { error, .. }) => {
                 self.outbound = Outbound::Idle(None);
@@ -222,12 +326,16 @@ impl ConnectionHandler for Handler {
                 return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(ev));
             }
             match self.inbound.poll_next(cx) {
-                Poll::Ready(Ok(msg)) => {
+                Poll::Ready(Inbound::Message(msg)) => {
                     self.events.push_back(HandlerOut::Message(msg));
                     continue;
                 }
-                Poll::Ready(Err(e)) => {
+                Poll::Ready(Inbound::Bad(e)) => {
                     self.events.push_back(HandlerOut::BadFrame(e));
+                    continue;
+                }
+                Poll::Ready(Inbound::TimedOut(e)) => {
+                    self.events.push_back(HandlerOut::FrameTimedOut(e));
                     continue;
                 }
                 Poll::Pending => {}
@@ -236,7 +344,7 @@ impl ConnectionHandler for Handler {
                 Outbound::Writing(fut) => match fut.poll_unpin(cx) {
                     Poll::Ready(Ok((stream, version, block_bytes))) => {
                         self.retried = false;
-                        self.outbound = Outbound::Idle(Some((stream, version)));
+                        self.outbound = Outbound::Idle(Some((stream, version, Instant::now())));
                         self.events.push_back(HandlerOut::Sent { block_bytes });
                         continue;
                     }
@@ -254,11 +362,12 @@ impl ConnectionHandler for Handler {
                     Poll::Pending => return Poll::Pending,
                 },
                 Outbound::Idle(slot) if !self.queue.is_empty() => match slot.take() {
-                    Some((stream, version)) => {
+                    // not one idle so long that the remote may be closing it as idle
+                    Some((stream, version, since)) if since.elapsed() < self.reuse_for => {
                         self.start_write(stream, version, true);
                         continue;
                     }
-                    None => {
+                    Some(_) | None => {
                         self.outbound = Outbound::Opening;
                         let protocol = SubstreamProtocol::new(BitswapUpgrade, ())
                             .with_timeout(Duration::from_secs(15));

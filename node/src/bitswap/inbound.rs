@@ -6,7 +6,7 @@
 //! the prefix it came with, so a block can never be stored under a CID it does not hash to; the
 //! behaviour then only has to check that the CID is one it asked for.
 
-use super::message::{BlockPresence, Message, Wantlist};
+use super::message::{BlockPresence, Message, Skipped, Wantlist};
 use super::prefix::Prefix;
 use crate::ipld::{DAG_PB, SHA2_256};
 use bytes::Bytes;
@@ -38,6 +38,8 @@ pub struct InboundMessage {
     pub blocks: Vec<HashedBlock>,
     /// 1.2.0 HAVE / DONT_HAVE answers.
     pub presences: Vec<BlockPresence>,
+    /// What decoding left out under the server's caps.
+    pub skipped: Skipped,
 }
 
 impl InboundMessage {
@@ -59,6 +61,7 @@ impl InboundMessage {
             wantlist: msg.wantlist,
             blocks,
             presences: msg.presences,
+            skipped: Skipped::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ pub const MAX_WAITING: usize = 64;
 pub struct InboundStreams<S, T> {
     reading: SelectAll<BoxStream<'static, T>>,
     waiting: VecDeque<S>,
-    read: fn(S) -> BoxStream<'static, T>,
+    read: Box<dyn FnMut(S) -> BoxStream<'static, T> + Send>,
 }
 
 /// What [`InboundStreams::push`] did with a stream.
@@ -37,11 +37,11 @@ pub enum Admitted {
 
 impl<S, T: 'static> InboundStreams<S, T> {
     /// No streams; `read` turns an admitted stream into the items it yields.
-    pub fn new(read: fn(S) -> BoxStream<'static, T>) -> Self {
+    pub fn new(read: impl FnMut(S) -> BoxStream<'static, T> + Send + 'static) -> Self {
         InboundStreams {
             reading: SelectAll::new(),
             waiting: VecDeque::new(),
-            read,
+            read: Box::new(read),
         }
     }
 

@@ -274,19 +274,197 @@ impl Message {
 
     /// Decodes one frame; block bytes are slices of `frame`, not copies.
     pub fn decode_frame(frame: &Bytes) -> Result<Self, DecodeError> {
+        Self::decode_frame_capped(frame, DecodeCaps::NONE).map(|(msg, _)| msg)
+    }
+
+    /// Decodes one received frame under `caps`: past `caps.max_entries` wantlist entries the
+    /// whole wantlist is left undecoded (only counted), past `caps.max_entries` presences the
+    /// rest are, and entries and presences whose CID is longer than `caps.max_cid_len` are
+    /// dropped unparsed. A flood of entries costs one scan of the frame, no CID parsing.
+    pub fn decode_frame_capped(
+        frame: &Bytes,
+        caps: DecodeCaps,
+    ) -> Result<(Self, Skipped), DecodeError> {
         let mut msg = Message::default();
+        let mut skipped = Skipped::default();
         for field in Fields::new(frame) {
             match field? {
-                (1, Value::Bytes(b)) => msg.wantlist = Some(decode_wantlist(b)?),
+                (1, Value::Bytes(b)) => {
+                    let wl = msg.wantlist.get_or_insert_with(Wantlist::default);
+                    decode_wantlist(b, wl, caps, &mut skipped)?;
+                }
                 (2, Value::Bytes(b)) => msg.blocks.push(frame.slice_ref(b)),
                 (3, Value::Bytes(b)) => msg.payload.push(decode_payload(b, frame)?),
-                (4, Value::Bytes(b)) => msg.presences.push(decode_presence(b)?),
+                (4, Value::Bytes(b)) => {
+                    if msg.presences.len() >= caps.max_entries {
+                        skipped.presences_over_cap += 1;
+                    } else if let Some(p) = decode_presence(b, caps, &mut skipped)? {
+                        msg.presences.push(p);
+                    }
+                }
                 (5, Value::Varint(v)) => msg.pending_bytes = v as i32,
                 (n @ 1..=5, _) => return Err(DecodeError::WireType(n)),
                 _ => {}
             }
         }
-        Ok(msg)
+        if skipped.wants_over_cap > 0
+            && let Some(wl) = &mut msg.wantlist
+        {
+            wl.entries.clear();
+        }
+        Ok((msg, skipped))
+    }
+}
+
+/// Caps applied while decoding a received message ([`Message::decode_frame_capped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeCaps {
+    /// Most wantlist entries, and most block presences, decoded.
+    pub max_entries: usize,
+    /// Longest CID (bytes) decoded in an entry or presence.
+    pub max_cid_len: usize,
+}
+
+impl DecodeCaps {
+    /// No caps.
+    pub const NONE: DecodeCaps = DecodeCaps {
+        max_entries: usize::MAX,
+        max_cid_len: usize::MAX,
+    };
+}
+
+/// What [`Message::decode_frame_capped`] left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Wantlist entries of a wantlist over the cap: all of them (the wantlist is left empty).
+    pub wants_over_cap: usize,
+    /// Block presences past the cap.
+    pub presences_over_cap: usize,
+    /// Entries and presences dropped for a CID over the length cap.
+    pub long_cids: usize,
+}
+
+/// Counts a frame's wantlist entries and block presences while its bytes arrive, so a frame
+/// over the cap is refused before the rest of it is read (a 4 MiB flood frame after its first
+/// ~4096 entries). Only field headers are read, never CIDs or block bytes; anything malformed
+/// stops the count (decoding the whole frame reports it).
+#[derive(Debug, Default)]
+pub struct EntryScan {
+    /// Where the next top-level field starts.
+    pos: usize,
+    /// Inside a wantlist field: where its next entry starts, and where it ends.
+    wantlist: Option<(usize, usize)>,
+    stopped: bool,
+    /// Wantlist entries seen so far.
+    pub wants: usize,
+    /// Block presences seen so far.
+    pub presences: usize,
+}
+
+/// A field header read by [`EntryScan`].
+enum Header {
+    /// Not all of it has arrived.
+    Incomplete,
+    /// Not a field header.
+    Bad,
+    /// Field `number` (length-delimited when `len`); the next field starts at `next`.
+    Field {
+        number: u64,
+        len: bool,
+        body: usize,
+        next: usize,
+    },
+}
+
+/// A varint at `at` in `buf`: its value and end, `Ok(None)` if it has not all arrived.
+fn varint_at(buf: &[u8], at: usize) -> Result<Option<(u64, usize)>, ()> {
+    let avail = buf.get(at..).unwrap_or(&[]);
+    match pb::get_varint(avail) {
+        Ok((v, n)) => Ok(Some((v, at + n))),
+        Err(_) if avail.len() < 10 && avail.iter().all(|b| b & 0x80 != 0) => Ok(None),
+        Err(_) => Err(()),
+    }
+}
+
+fn header_at(buf: &[u8], at: usize) -> Header {
+    let Ok(key) = varint_at(buf, at) else {
+        return Header::Bad;
+    };
+    let Some((key, after)) = key else {
+        return Header::Incomplete;
+    };
+    let (number, wire) = (key >> 3, (key & 7) as u8);
+    let end = |n: usize| after.checked_add(n);
+    let (len, body, next) = match wire {
+        pb::VARINT => match varint_at(buf, after) {
+            Ok(Some((_, next))) => (false, after, Some(next)),
+            Ok(None) => return Header::Incomplete,
+            Err(()) => return Header::Bad,
+        },
+        pb::LEN => match varint_at(buf, after) {
+            Ok(Some((n, body))) => (
+                true,
+                body,
+                usize::try_from(n).ok().and_then(|n| body.checked_add(n)),
+            ),
+            Ok(None) => return Header::Incomplete,
+            Err(()) => return Header::Bad,
+        },
+        1 => (false, after, end(8)),
+        5 => (false, after, end(4)),
+        _ => return Header::Bad,
+    };
+    match next {
+        Some(next) if number != 0 => Header::Field {
+            number,
+            len,
+            body,
+            next,
+        },
+        _ => Header::Bad,
+    }
+}
+
+impl EntryScan {
+    /// Counts on through `buf`, the frame's bytes that have arrived so far.
+    pub fn advance(&mut self, buf: &[u8]) {
+        while !self.stopped {
+            let at = match self.wantlist {
+                Some((at, end)) if at >= end => {
+                    self.wantlist = None;
+                    self.pos = end;
+                    continue;
+                }
+                Some((at, _)) => at,
+                None => self.pos,
+            };
+            if at >= buf.len() {
+                return;
+            }
+            match header_at(buf, at) {
+                Header::Incomplete => return,
+                Header::Bad => self.stopped = true,
+                Header::Field {
+                    number,
+                    len,
+                    body,
+                    next,
+                } => match &mut self.wantlist {
+                    Some((inner, end)) => {
+                        if next > *end {
+                            self.stopped = true;
+                        }
+                        self.wants += usize::from(number == 1 && len);
+                        *inner = next;
+                    }
+                    None if number == 1 && len => self.wantlist = Some((body, next)),
+                    None => {
+                        self.presences += usize::from(number == 4 && len);
+                        self.pos = next;
+                    }
+                },
+            }
+        }
     }
 }
 
@@ -294,23 +472,46 @@ fn cid_from(bytes: &[u8]) -> Result<Cid, DecodeError> {
     Cid::try_from(bytes).map_err(|e| DecodeError::Cid(e.to_string()))
 }
 
-fn decode_wantlist(buf: &[u8]) -> Result<Wantlist, DecodeError> {
-    let mut wl = Wantlist::default();
+/// Adds the entries of one wantlist field to `wl` (protobuf merges repeated message fields).
+fn decode_wantlist(
+    buf: &[u8],
+    wl: &mut Wantlist,
+    caps: DecodeCaps,
+    skipped: &mut Skipped,
+) -> Result<(), DecodeError> {
+    // count first: an over-cap wantlist is refused whole, so none of its CIDs is parsed
+    let mut count = 0;
     for field in Fields::new(buf) {
         match field? {
-            (1, Value::Bytes(b)) => wl.entries.push(decode_entry(b)?),
-            (2, Value::Varint(v)) => wl.full = v != 0,
+            (1, Value::Bytes(_)) => count += 1,
+            (2, Value::Varint(v)) => wl.full |= v != 0,
             (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
             _ => {}
         }
     }
-    Ok(wl)
+    if skipped.wants_over_cap > 0 || wl.entries.len() + count > caps.max_entries {
+        skipped.wants_over_cap += wl.entries.len() + count;
+        wl.entries.clear();
+        return Ok(());
+    }
+    for field in Fields::new(buf) {
+        if let (1, Value::Bytes(b)) = field? {
+            match decode_entry(b, caps)? {
+                Some(e) => wl.entries.push(e),
+                None => skipped.long_cids += 1,
+            }
+        }
+    }
+    Ok(())
 }
 
-fn decode_entry(buf: &[u8]) -> Result<WantEntry, DecodeError> {
+/// One entry, or `None` when its CID is over the length cap.
+fn decode_entry(buf: &[u8], caps: DecodeCaps) -> Result<Option<WantEntry>, DecodeError> {
     let (mut cid, mut priority, mut cancel, mut have, mut sdh) = (None, 0, false, false, false);
+    let mut too_long = false;
     for field in Fields::new(buf) {
         match field? {
+            (1, Value::Bytes(b)) if b.len() > caps.max_cid_len => too_long = true,
             (1, Value::Bytes(b)) => cid = Some(cid_from(b)?),
             (2, Value::Varint(v)) => priority = v as i32,
             (3, Value::Varint(v)) => cancel = v != 0,
@@ -320,7 +521,10 @@ fn decode_entry(buf: &[u8]) -> Result<WantEntry, DecodeError> {
             _ => {}
         }
     }
-    Ok(WantEntry {
+    if too_long {
+        return Ok(None);
+    }
+    Ok(Some(WantEntry {
         cid: cid.ok_or_else(|| DecodeError::Cid("missing".into()))?,
         priority,
         cancel,
@@ -330,7 +534,7 @@ fn decode_entry(buf: &[u8]) -> Result<WantEntry, DecodeError> {
             WantType::Block
         },
         send_dont_have: sdh,
-    })
+    }))
 }
 
 fn decode_payload(buf: &[u8], frame: &Bytes) -> Result<PayloadBlock, DecodeError> {
@@ -349,22 +553,32 @@ fn decode_payload(buf: &[u8], frame: &Bytes) -> Result<PayloadBlock, DecodeError
     Ok(block)
 }
 
-fn decode_presence(buf: &[u8]) -> Result<BlockPresence, DecodeError> {
-    let (mut cid, mut dont_have) = (None, false);
+/// One presence, or `None` when its CID is over the length cap.
+fn decode_presence(
+    buf: &[u8],
+    caps: DecodeCaps,
+    skipped: &mut Skipped,
+) -> Result<Option<BlockPresence>, DecodeError> {
+    let (mut cid, mut dont_have, mut too_long) = (None, false, false);
     for field in Fields::new(buf) {
         match field? {
+            (1, Value::Bytes(b)) if b.len() > caps.max_cid_len => too_long = true,
             (1, Value::Bytes(b)) => cid = Some(cid_from(b)?),
             (2, Value::Varint(v)) => dont_have = v == 1,
             (n @ 1..=2, _) => return Err(DecodeError::WireType(n)),
             _ => {}
         }
     }
-    Ok(BlockPresence {
+    if too_long {
+        skipped.long_cids += 1;
+        return Ok(None);
+    }
+    Ok(Some(BlockPresence {
         cid: cid.ok_or_else(|| DecodeError::Cid("missing".into()))?,
         presence: if dont_have {
             Presence::DontHave
         } else {
             Presence::Have
         },
-    })
+    }))
 }

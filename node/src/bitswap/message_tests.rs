@@ -234,3 +234,145 @@ fn frame_parts_of_messages_without_payload_are_the_length_then_the_message() {
         }
     }
 }
+
+/// A frame (message bytes) whose wantlist holds an entry per CID byte string, and a presence
+/// per `presences` CID.
+fn raw_frame(want_cids: &[Vec<u8>], presence_cids: &[Vec<u8>]) -> bytes::Bytes {
+    use super::pb::put_bytes;
+    let mut wl = Vec::new();
+    for c in want_cids {
+        let mut entry = Vec::new();
+        put_bytes(&mut entry, 1, c);
+        put_bytes(&mut wl, 1, &entry);
+    }
+    let mut msg = Vec::new();
+    put_bytes(&mut msg, 1, &wl);
+    for c in presence_cids {
+        let mut p = Vec::new();
+        put_bytes(&mut p, 1, c);
+        put_bytes(&mut msg, 4, &p);
+    }
+    msg.into()
+}
+
+const CAPS: DecodeCaps = DecodeCaps {
+    max_entries: 4096,
+    max_cid_len: 168,
+};
+
+#[test]
+fn a_wantlist_over_the_entry_cap_is_skipped_whole_and_unparsed() {
+    let cids: Vec<Vec<u8>> = (0..4097u32)
+        .map(|n| raw_cid(&n.to_le_bytes()).to_bytes())
+        .collect();
+    // exactly at the cap
+    let (msg, skipped) =
+        Message::decode_frame_capped(&raw_frame(&cids[..4096], &[]), CAPS).unwrap();
+    assert_eq!(msg.wantlist.unwrap().entries.len(), 4096);
+    assert_eq!(skipped, Skipped::default());
+    // one past it: nothing decoded, everything counted
+    let (msg, skipped) = Message::decode_frame_capped(&raw_frame(&cids, &[]), CAPS).unwrap();
+    assert!(msg.wantlist.unwrap().entries.is_empty());
+    assert_eq!(skipped.wants_over_cap, 4097);
+    // the skipped entries are not even parsed: garbage CIDs are no error
+    let mut garbage = vec![vec![0xff; 40]; 4097];
+    garbage[0] = cids[0].clone();
+    let (_, skipped) = Message::decode_frame_capped(&raw_frame(&garbage, &[]), CAPS).unwrap();
+    assert_eq!(skipped.wants_over_cap, 4097);
+    // the cap counts entries across repeated wantlist fields (protobuf merges them)
+    let mut two = raw_frame(&cids[..2048], &[]).to_vec();
+    two.extend_from_slice(&raw_frame(&cids[2048..], &[]));
+    let (_, skipped) = Message::decode_frame_capped(&two.into(), CAPS).unwrap();
+    assert_eq!(skipped.wants_over_cap, 4097);
+}
+
+#[test]
+fn presences_past_the_entry_cap_are_skipped() {
+    let cids: Vec<Vec<u8>> = (0..4097u32)
+        .map(|n| raw_cid(&n.to_le_bytes()).to_bytes())
+        .collect();
+    let (msg, skipped) =
+        Message::decode_frame_capped(&raw_frame(&[], &cids[..4096]), CAPS).unwrap();
+    assert_eq!((msg.presences.len(), skipped.presences_over_cap), (4096, 0));
+    let (msg, skipped) = Message::decode_frame_capped(&raw_frame(&[], &cids), CAPS).unwrap();
+    assert_eq!((msg.presences.len(), skipped.presences_over_cap), (4096, 1));
+}
+
+#[test]
+fn cids_over_the_length_cap_are_dropped_unparsed() {
+    let cid = raw_cid(b"x");
+    let bytes = cid.to_bytes();
+    assert_eq!(bytes.len(), 36);
+    let frame = raw_frame(std::slice::from_ref(&bytes), std::slice::from_ref(&bytes));
+    let at = DecodeCaps {
+        max_entries: 10,
+        max_cid_len: 36,
+    };
+    let (msg, skipped) = Message::decode_frame_capped(&frame, at).unwrap();
+    assert_eq!(msg.wantlist.unwrap().entries[0].cid, cid);
+    assert_eq!(msg.presences[0].cid, cid);
+    assert_eq!(skipped, Skipped::default());
+    let below = DecodeCaps {
+        max_cid_len: 35,
+        ..at
+    };
+    let (msg, skipped) = Message::decode_frame_capped(&frame, below).unwrap();
+    assert!(msg.wantlist.unwrap().entries.is_empty() && msg.presences.is_empty());
+    assert_eq!(skipped.long_cids, 2);
+
+    // the default cap, 168 bytes: a 169-byte CID is dropped before parsing (no error); a
+    // 168-byte one is parsed (and, being garbage, fails the message)
+    let (_, skipped) =
+        Message::decode_frame_capped(&raw_frame(&[vec![0xff; 169]], &[]), CAPS).unwrap();
+    assert_eq!(skipped.long_cids, 1);
+    assert!(matches!(
+        Message::decode_frame_capped(&raw_frame(&[vec![0xff; 168]], &[]), CAPS),
+        Err(DecodeError::Cid(_))
+    ));
+}
+
+#[test]
+fn entries_are_counted_as_a_frame_arrives_whatever_its_pieces() {
+    let cids: Vec<Vec<u8>> = (0..300u32)
+        .map(|n| raw_cid(&n.to_le_bytes()).to_bytes())
+        .collect();
+    // a wantlist, a block and presences, like a real message
+    let mut msg = sample();
+    msg.wantlist.as_mut().unwrap().entries = cids
+        .iter()
+        .map(|c| WantEntry {
+            cid: Cid::try_from(&c[..]).unwrap(),
+            priority: 1,
+            cancel: false,
+            want_type: WantType::Have,
+            send_dont_have: true,
+        })
+        .collect();
+    let frame = msg.encode(Version::V1_2_0);
+    for piece in [1, 7, 100, 4096, frame.len()] {
+        let mut scan = EntryScan::default();
+        let mut seen = 0;
+        while seen < frame.len() {
+            seen = (seen + piece).min(frame.len());
+            scan.advance(&frame[..seen]);
+        }
+        assert_eq!((scan.wants, scan.presences), (300, 2), "pieces of {piece}");
+    }
+    // an entry counts as soon as its header has arrived, long before the frame ends
+    let over = raw_frame(&cids, &[]);
+    let mut scan = EntryScan::default();
+    let mut at = 0;
+    while scan.wants <= 299 {
+        at += 1;
+        scan.advance(&over[..at]);
+    }
+    assert_eq!(scan.wants, 300);
+    assert!(at < over.len() - 30, "counted at {at} of {}", over.len());
+    // garbage stops the count, never panics
+    let mut scan = EntryScan::default();
+    scan.advance(&[
+        0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+    ]);
+    scan.advance(&[0x07; 64]);
+    assert_eq!(scan.wants, 0);
+}

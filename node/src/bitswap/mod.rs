@@ -6,6 +6,8 @@
 //!   for [`BitswapHandle::get`], verifying and storing them.
 //! - [`message`] is the hand-written protobuf codec; [`protocol`] the stream framing;
 //!   [`inbound`] hashes received blocks on the connection's task.
+//! - [`BitswapLimits`] is what a peer may ask of the server before its wants are dropped and,
+//!   if it keeps offending, it is cut off (`docs/NETWORK.md`, "Hostile peers: Bitswap").
 
 mod behaviour;
 mod client;
@@ -15,10 +17,12 @@ mod handler;
 pub mod inbound;
 pub mod inbound_streams;
 mod ledger;
+mod limits;
 pub mod message;
 mod pb;
 pub mod prefix;
 pub mod protocol;
+mod serve_worker;
 mod store_worker;
 
 #[cfg(test)]
@@ -26,10 +30,10 @@ mod client_tests;
 #[cfg(test)]
 mod message_tests;
 
-pub use behaviour::Behaviour;
+pub use behaviour::{Behaviour, Penalised};
 pub use handle::{BitswapError, BitswapHandle, BitswapStats};
 pub use handler::{Handler, HandlerIn, HandlerOut};
-pub use ledger::MAX_LEDGER_WANTS;
+pub use limits::BitswapLimits;
 pub use protocol::{MAX_MESSAGE_SIZE, Version};
 
 use cid::Cid;
@@ -37,7 +41,8 @@ use libp2p::PeerId;
 
 /// Largest total of block bytes put in one outgoing message (~2 MiB, below the 4 MiB limit).
 pub const MAX_BATCH_BYTES: usize = 2 << 20;
-/// Block bytes that may be queued towards one peer before further blocks wait.
+/// Bytes (blocks, and answers) that may be queued towards one peer before further blocks and
+/// answers wait.
 pub const MAX_IN_FLIGHT_BYTES: usize = 8 << 20;
 
 /// What the behaviour reports to the swarm owner.
@@ -70,5 +75,14 @@ pub enum BitswapEvent {
     PeerUsesBitswap {
         /// The peer.
         peer: PeerId,
+    },
+    /// The peer broke the server's limits too often ([`BitswapLimits::max_strikes`] within
+    /// [`BitswapLimits::strike_window`]): its connections are being closed and new ones are
+    /// refused for [`BitswapLimits::penalty`].
+    PeerPenalised {
+        /// The offender.
+        peer: PeerId,
+        /// Its last offence.
+        reason: String,
     },
 }

@@ -147,7 +147,7 @@ impl NodeBehaviour {
                 .then(|| dcutr::Behaviour::new(peer_id))
                 .into(),
             pin_list: super::pin_list::Behaviour::new(store.clone()),
-            bitswap: crate::bitswap::Behaviour::new(store),
+            bitswap: crate::bitswap::Behaviour::with_limits(store, cfg.bitswap.clone()),
         })
     }
 }

@@ -32,6 +32,8 @@ pub struct NetConfig {
     pub limits: super::limits::NetLimits,
     /// Application validators of pub/sub topics (set by the app, not the config file).
     pub validators: super::pubsub::Validators,
+    /// What the Bitswap server accepts from one peer.
+    pub bitswap: crate::bitswap::BitswapLimits,
 }
 
 fn addrs(key: &str, list: &[String]) -> Result<Vec<Multiaddr>> {
@@ -75,6 +77,21 @@ impl NetConfig {
                 peer_burst: cfg.pubsub.peer_burst,
             },
             validators: Default::default(),
+            bitswap: crate::bitswap::BitswapLimits {
+                max_queued_entries_per_peer: cfg.bitswap.max_queued_entries_per_peer as usize,
+                max_lookups_per_message: cfg.bitswap.max_lookups_per_message as usize,
+                max_entries_per_message: cfg.bitswap.max_entries_per_message as usize,
+                max_entries_per_second: cfg.bitswap.max_entries_per_second as usize,
+                read_budget_per_connection: crate::repo::config::parse_size(
+                    &cfg.bitswap.read_budget_per_connection,
+                )
+                .map(|b| b as usize)
+                .unwrap_or(8 << 20),
+                max_strikes: cfg.bitswap.max_strikes as usize,
+                penalty: crate::repo::config::parse_duration(&cfg.bitswap.penalty)
+                    .unwrap_or(Duration::from_secs(600)),
+                ..Default::default()
+            },
         })
     }
 
@@ -93,6 +110,7 @@ impl NetConfig {
             reprovide_interval: Duration::from_secs(12 * 3600),
             limits: Default::default(),
             validators: Default::default(),
+            bitswap: Default::default(),
         }
     }
 }

@@ -429,6 +429,13 @@ impl EventLoop {
             NodeBehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 self.conn_mgr.useful(&peer, std::time::Instant::now());
             }
+            NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::PeerPenalised {
+                peer,
+                reason,
+            }) => {
+                tracing::warn!("cut off {peer} for breaking the Bitswap limits: {reason}");
+                self.penalised(peer);
+            }
             NodeBehaviourEvent::Bitswap(crate::bitswap::BitswapEvent::NeedProviders { cid }) => {
                 // no connected peer has it: ask the DHT and dial whoever provides it
                 let key = kad::RecordKey::new(&cid.hash().to_bytes());

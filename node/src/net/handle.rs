@@ -143,6 +143,15 @@ impl NodeHandle {
         })
     }
 
+    /// The Bitswap counters: traffic, and what the server refused (`stats/bitswap`,
+    /// `stats/limits`).
+    pub async fn bitswap_stats(&self) -> Result<crate::bitswap::BitswapStats> {
+        self.bitswap
+            .stats()
+            .await
+            .map_err(|e| Error::InvalidInput(e.to_string()))
+    }
+
     /// Protects `peer` from the connection manager's trimming while `tag` holds it (`on`
     /// false lifts that tag). The app protects the WANDA telescopes it works with.
     pub async fn protect(&self, peer: PeerId, tag: &str, on: bool) -> Result<()> {

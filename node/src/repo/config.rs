@@ -85,6 +85,40 @@ fn default_peer_burst() -> u32 {
     200
 }
 
+/// What the Bitswap server accepts from one peer (docs/NETWORK.md, "Hostile peers: Bitswap").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BitswapConfig {
+    /// Entries queued for one peer across messages (boxo: 1024).
+    pub max_queued_entries_per_peer: u32,
+    /// New wants of one message that may need a datastore lookup.
+    pub max_lookups_per_message: u32,
+    /// Wantlist entries in one message; more is a strike.
+    pub max_entries_per_message: u32,
+    /// Entries one connection may send per second on average (the peer is slowed past it).
+    pub max_entries_per_second: u32,
+    /// Bytes of frames being read at once on one connection.
+    pub read_budget_per_connection: String,
+    /// Strikes within a minute that cut a peer off.
+    pub max_strikes: u32,
+    /// How long a cut-off peer is refused.
+    pub penalty: String,
+}
+
+impl Default for BitswapConfig {
+    fn default() -> Self {
+        BitswapConfig {
+            max_queued_entries_per_peer: 1024,
+            max_lookups_per_message: 256,
+            max_entries_per_message: 4096,
+            max_entries_per_second: 8192,
+            read_budget_per_connection: "8MiB".into(),
+            max_strikes: 3,
+            penalty: "10m".into(),
+        }
+    }
+}
+
 /// Limits of the libp2p host against hostile or greedy peers (Kubo's `Swarm.ConnMgr` and
 /// resource manager habits). `network.max_connections` stays the hard cap.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -338,6 +372,9 @@ pub struct NodeConfig {
     /// Connection and stream limits (absent in configs written before they existed).
     #[serde(default)]
     pub swarm: SwarmConfig,
+    /// Bitswap server limits (absent in configs written before they existed).
+    #[serde(default)]
+    pub bitswap: BitswapConfig,
 }
 
 impl NodeConfig {
@@ -373,6 +410,7 @@ impl NodeConfig {
             api: ApiConfig::default(),
             ipns: IpnsConfig::default(),
             swarm: SwarmConfig::default(),
+            bitswap: BitswapConfig::default(),
         }
     }
 
@@ -450,6 +488,17 @@ impl NodeConfig {
                 ),
             ));
         }
+        let budget = parse_size(&self.bitswap.read_budget_per_connection)
+            .map_err(|r| bad("bitswap.read_budget_per_connection", r))?;
+        if budget < 4 << 20 {
+            return Err(bad(
+                "bitswap.read_budget_per_connection",
+                "at least 4MiB (one largest Bitswap message)".into(),
+            ));
+        }
+        if parse_duration(&self.bitswap.penalty).is_none() {
+            return Err(bad("bitswap.penalty", "a duration such as 10m".into()));
+        }
         if parse_duration(&sw.conn_grace_period).is_none() {
             return Err(bad(
                 "swarm.conn_grace_period",
@@ -477,6 +526,31 @@ impl NodeConfig {
                 4093,
             ),
             ("pubsub.peer_rate", self.pubsub.peer_rate, 1, 100_000),
+            (
+                "bitswap.max_queued_entries_per_peer",
+                self.bitswap.max_queued_entries_per_peer,
+                16,
+                1_000_000,
+            ),
+            (
+                "bitswap.max_lookups_per_message",
+                self.bitswap.max_lookups_per_message,
+                1,
+                100_000,
+            ),
+            (
+                "bitswap.max_entries_per_message",
+                self.bitswap.max_entries_per_message,
+                16,
+                1_000_000,
+            ),
+            (
+                "bitswap.max_entries_per_second",
+                self.bitswap.max_entries_per_second,
+                16,
+                10_000_000,
+            ),
+            ("bitswap.max_strikes", self.bitswap.max_strikes, 1, 1000),
             ("pubsub.peer_burst", self.pubsub.peer_burst, 1, 1_000_000),
         ] {
             if !(min..=max).contains(&v) {
